@@ -1,0 +1,169 @@
+"""Audit trail benchmark: what the audit write adds to a business write, and how fast the
+chain verifies.
+
+    .venv/bin/python bench/audit.py [--quick]
+
+Runs against a throwaway database of its own (SQLite in /tmp, or a separate
+``bench_audit_<pid>`` database when ``DATABASE_URL`` points at PostgreSQL) with a generated
+keyring, and prints ratios against baselines measured in the same run:
+
+- ``append_cost_ratio``: a small business write (create a group, update a user, one
+  transaction) with ``audit_record`` vs the same write without it (target < 1.3);
+- ``verify_rate``: events/s of ``verify_chain`` vs a bare ``hashlib.sha256`` loop over the
+  same canonical bytes (target >= 50,000 events/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from hashlib import sha256
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+APPEND_TARGET = 1.3
+VERIFY_TARGET = 50_000
+
+
+def business_write(user, number: int, *, audited: bool, organization_id: str) -> None:
+    from django.contrib.auth.models import Group
+    from django.db import transaction
+
+    from audit.models import AuditAction
+    from audit.services import audit_record
+
+    with transaction.atomic():
+        group = Group.objects.create(name=f"bench-{int(audited)}-{number}")
+        user.last_name = f"n{number}"
+        user.save(update_fields=["last_name"])
+        if audited:
+            audit_record(
+                actor=user,
+                action=AuditAction.CREATE,
+                target=group,
+                data={"name": group.name, "last_name": user.last_name},
+                organization_id=organization_id,
+            )
+
+
+def measure_append(*, operations: int, batch: int = 50) -> tuple[float, float, float]:
+    """(ratio, with-audit ops/s, without ops/s).
+
+    Small alternating batches, so that machine noise and a growing database hit both sides
+    alike; the ratio is the median of the per-batch ratios.
+    """
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_user(username="bench-actor")
+    organization_id = "5f0c2a8e-4a3b-4d7e-9a51-3f1c0de0b001"
+    counter = 0
+    seconds = {False: 0.0, True: 0.0}
+    ratios = []
+    for warm_up in range(20):
+        business_write(user, -warm_up - 1, audited=True, organization_id=organization_id)
+        business_write(user, -warm_up - 1000, audited=False, organization_id=organization_id)
+    for _ in range(max(1, operations // batch)):
+        batch_seconds = {}
+        for audited in (False, True):
+            started = time.perf_counter()
+            for _ in range(batch):
+                counter += 1
+                business_write(user, counter, audited=audited, organization_id=organization_id)
+            batch_seconds[audited] = time.perf_counter() - started
+            seconds[audited] += batch_seconds[audited]
+        ratios.append(batch_seconds[True] / batch_seconds[False])
+    done = max(1, operations // batch) * batch
+    return statistics.median(ratios), done / seconds[True], done / seconds[False]
+
+
+def fill_chain(events: int) -> None:
+    from audit.models import AuditAction
+    from audit.services import audit_record
+
+    for number in range(events):
+        audit_record(
+            actor=None,
+            action=AuditAction.UPDATE,
+            target=("referral.person", number),
+            data={"field": "stage", "to": "treatment", "number": number},
+            organization_id="5f0c2a8e-4a3b-4d7e-9a51-3f1c0de0b001",
+        )
+
+
+def measure_verify() -> tuple[int, float, float]:
+    """(events, verify events/s, raw sha256 events/s over the same canonical bytes)."""
+    from audit.crypto import event_canonical_bytes
+    from audit.models import AuditEvent
+    from audit.verification import EVENT_COLUMNS, verify_chain
+
+    result = verify_chain()
+    if not result.ok:
+        raise SystemExit(f"the benchmark chain does not verify: {result.problem}")
+    best = result.seconds
+    for _ in range(2):
+        best = min(best, verify_chain().seconds)
+    blobs = [
+        event_canonical_bytes(*row[:11])
+        for row in AuditEvent.objects.order_by("sequence").values_list(*EVENT_COLUMNS)
+    ]
+    started = time.perf_counter()
+    digest = bytes(32)
+    for blob in blobs:
+        digest = sha256(digest + blob).digest()
+    raw_seconds = time.perf_counter() - started
+    return result.events, result.events / best, len(blobs) / raw_seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
+    args = parser.parse_args()
+    operations, events = (1_000, 5_000) if args.quick else (10_000, 60_000)
+
+    from audit.keys import generate_keyring
+
+    # A keyring of its own: never the developer's key file, never production keys.
+    os.environ["CONTINUUM_KEYS"] = generate_keyring().to_json()
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    # Measure what production runs: DEBUG off (with DEBUG on, Django times and logs every query).
+    settings.DEBUG = False
+
+    name = (
+        f"bench_audit_{os.getpid()}"
+        if connection.vendor == "postgresql"
+        else f"/tmp/continuum-bench-audit-{os.getpid()}.sqlite3"  # noqa: S108
+    )
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        print(f"database={connection.vendor} quick={args.quick}")
+        ratio, with_audit, without = measure_append(operations=operations)
+        print(
+            f"append_cost_ratio={ratio:.2f} (with_audit={with_audit:,.0f} ops/s, "
+            f"without={without:,.0f} ops/s) target<{APPEND_TARGET} "
+            f"{'ok' if ratio < APPEND_TARGET else 'MISSED'}"
+        )
+        fill_chain(events)
+        count, verify_rate, raw_rate = measure_verify()
+        print(
+            f"verify_rate={verify_rate:,.0f} events/s raw_sha256={raw_rate:,.0f} events/s "
+            f"ratio={verify_rate / raw_rate:.3f} events={count} target>={VERIFY_TARGET:,} "
+            f"{'ok' if verify_rate >= VERIFY_TARGET else 'MISSED'}"
+        )
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()

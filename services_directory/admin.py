@@ -1,0 +1,204 @@
+"""Django admin for the directory. Org admins (staff with the directory permissions) see and
+change only their own organisation's entries; writes go through the services, so opening
+hours and groups stay in step exactly as through the API."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+
+from audit.errors import DomainError
+from services_directory import services
+from services_directory.models import (
+    Language,
+    Location,
+    Membership,
+    Organization,
+    Phone,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    TaskForce,
+)
+
+
+def _own_organization_id(request):
+    membership = getattr(request.user, "membership", None)
+    return membership.organization_id if membership else None
+
+
+class OwnOrganizationAdmin(admin.ModelAdmin):
+    """Scopes the changelist and object access to the user's organisation."""
+
+    organization_path = "organization"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.organization_path}_id": _own_organization_id(request)})
+
+    def _may_edit(self, request, obj) -> bool:
+        if request.user.is_superuser:
+            return True
+        try:
+            services.organization_admin_check(
+                actor=request.user, organization_id=_own_organization_id(request)
+            )
+        except DomainError:
+            return False
+        return obj is None or self._organization_id_of(obj) == _own_organization_id(request)
+
+    def _organization_id_of(self, obj):
+        return getattr(obj, f"{self.organization_path}_id")
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and self._may_edit(request, None)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+class ScheduleInline(admin.TabularInline):
+    model = Schedule
+    fields = ["byday", "opens_at", "closes_at", "valid_from", "valid_to", "description"]
+    extra = 0
+    fk_name = None
+
+
+class ServiceScheduleInline(ScheduleInline):
+    fk_name = "service"
+    exclude = ["location", "service_at_location"]
+
+
+class LocationScheduleInline(ScheduleInline):
+    fk_name = "location"
+    exclude = ["service", "service_at_location"]
+
+
+class LanguageInline(admin.TabularInline):
+    model = Language
+    fk_name = "service"
+    fields = ["code", "name", "note"]
+    extra = 0
+
+
+class PhoneInline(admin.TabularInline):
+    model = Phone
+    fk_name = "service"
+    fields = ["number", "extension", "type", "description"]
+    extra = 0
+
+
+class ServiceAtLocationInline(admin.TabularInline):
+    model = ServiceAtLocation
+    fields = ["location", "description"]
+    extra = 0
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "location" and not request.user.is_superuser:
+            kwargs["queryset"] = Location.objects.filter(
+                organization_id=_own_organization_id(request)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Service)
+class ServiceAdmin(OwnOrganizationAdmin):
+    list_display = ["name", "organization", "stage", "accepting_referrals", "capacity_available"]
+    list_filter = ["stage", "accepting_referrals", "status"]
+    search_fields = ["name", "description"]
+    inlines = [ServiceAtLocationInline, ServiceScheduleInline, LanguageInline, PhoneInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["organization"]
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser and not change:
+            obj.organization_id = _own_organization_id(request)
+        services.organization_admin_check(actor=request.user, organization_id=obj.organization_id)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.opening_hours_rebuild(service_ids=[form.instance.pk])
+
+
+@admin.register(Location)
+class LocationAdmin(OwnOrganizationAdmin):
+    list_display = ["name", "organization", "city", "time_zone"]
+    search_fields = ["name", "address_1", "city"]
+    inlines = [LocationScheduleInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["organization"]
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser and not change:
+            obj.organization_id = _own_organization_id(request)
+        services.organization_admin_check(actor=request.user, organization_id=obj.organization_id)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.opening_hours_rebuild(
+            service_ids=form.instance.service_at_locations.values_list("service_id", flat=True)
+        )
+
+
+@admin.register(Organization)
+class OrganizationAdmin(OwnOrganizationAdmin):
+    organization_path = "id"
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    exclude = ["group"]
+
+    def get_queryset(self, request):
+        queryset = admin.ModelAdmin.get_queryset(self, request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk=_own_organization_id(request))
+
+    def _organization_id_of(self, obj):
+        return obj.pk
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        created = services.organization_create(
+            name=obj.name,
+            kind=obj.kind,
+            description=obj.description,
+            **{
+                f: getattr(obj, f)
+                for f in ("alternate_name", "email", "website", "legal_status", "uri")
+            },
+        )
+        obj.pk, obj.group = created.pk, created.group
+        obj._state.adding = False
+
+
+@admin.register(TaskForce)
+class TaskForceAdmin(admin.ModelAdmin):
+    list_display = ["name", "area", "time_zone"]
+    filter_horizontal = ["organizations"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role"]
+    list_filter = ["role", "organization"]
+    search_fields = ["user__username"]
+
+    def save_model(self, request, obj, form, change):
+        services.membership_set(user=obj.user, organization=obj.organization, role=obj.role)

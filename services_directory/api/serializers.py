@@ -1,0 +1,328 @@
+"""Output shapes of the directory API and the input shapes of its writes."""
+
+from __future__ import annotations
+
+import re
+
+from rest_framework import serializers
+
+from services_directory.api.params import (
+    CoordinatesField,
+    StrictBooleanField,
+    StrictQuerySerializer,
+    validate_language,
+)
+from services_directory.models import (
+    WEEKDAYS,
+    Language,
+    Location,
+    LocationType,
+    Organization,
+    OrganizationKind,
+    Phone,
+    Schedule,
+    Service,
+    ServiceStatus,
+    Stage,
+    TaskForce,
+)
+from services_directory.selectors import distance_km
+from services_directory.services import WeeklyHours
+
+# --- output --------------------------------------------------------------------------------
+
+
+class LanguageOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Language
+        fields = ["code", "name", "note"]
+
+
+class PhoneOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Phone
+        fields = ["number", "extension", "type", "description"]
+
+
+class ScheduleOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Schedule
+        fields = ["byday", "opens_at", "closes_at", "valid_from", "valid_to", "description"]
+
+
+class OrganizationSummary(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "kind"]
+
+
+class TaskForceOutput(serializers.ModelSerializer):
+    class Meta:
+        model = TaskForce
+        fields = ["id", "name", "area", "time_zone"]
+
+
+class OrganizationOutput(serializers.ModelSerializer):
+    phones = PhoneOutput(many=True, read_only=True)
+    task_forces = TaskForceOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Organization
+        fields = [
+            "id",
+            "name",
+            "alternate_name",
+            "kind",
+            "description",
+            "email",
+            "website",
+            "year_incorporated",
+            "legal_status",
+            "uri",
+            "parent_organization",
+            "phones",
+            "task_forces",
+        ]
+
+
+class LocationOutput(serializers.ModelSerializer):
+    schedules = ScheduleOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Location
+        fields = [
+            "id",
+            "organization",
+            "location_type",
+            "name",
+            "alternate_name",
+            "description",
+            "transportation",
+            "url",
+            "latitude",
+            "longitude",
+            "time_zone",
+            "address_1",
+            "address_2",
+            "city",
+            "region",
+            "state_province",
+            "postal_code",
+            "country",
+            "schedules",
+        ]
+
+
+class ServiceOutput(serializers.ModelSerializer):
+    organization = OrganizationSummary(read_only=True)
+    languages = LanguageOutput(many=True, read_only=True)
+    phones = PhoneOutput(many=True, read_only=True)
+    schedules = ScheduleOutput(many=True, read_only=True)
+    locations = LocationOutput(many=True, read_only=True)
+    distance_km = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "name",
+            "alternate_name",
+            "description",
+            "organization",
+            "stage",
+            "status",
+            "accepting_referrals",
+            "capacity_available",
+            "referral_sla_hours",
+            "eligibility_description",
+            "minimum_age",
+            "maximum_age",
+            "wait_time",
+            "fees_description",
+            "application_process",
+            "interpretation_services",
+            "alert",
+            "url",
+            "email",
+            "languages",
+            "phones",
+            "schedules",
+            "locations",
+            "distance_km",
+        ]
+
+    def get_distance_km(self, service: Service) -> float | None:
+        """Great-circle distance to the nearest (open, with open_now) location; only with
+        ``near``."""
+        value = distance_km(getattr(service, "proximity", None))
+        return None if value is None else round(value, 3)
+
+
+# --- query parameters ----------------------------------------------------------------------
+
+
+class ServiceListParams(StrictQuerySerializer):
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    accepting = StrictBooleanField(required=False)
+    open_now = StrictBooleanField(required=False)
+    near = CoordinatesField(required=False)
+    language = serializers.CharField(required=False, max_length=40, validators=[validate_language])
+    q = serializers.CharField(required=False, max_length=200, trim_whitespace=True)
+    organization = serializers.UUIDField(required=False)
+
+    def validate_organization(self, value):
+        if not Organization.objects.filter(pk=value).exists():
+            raise serializers.ValidationError("No such organisation.")
+        return value
+
+
+class OrganizationListParams(StrictQuerySerializer):
+    kind = serializers.ChoiceField(choices=OrganizationKind.choices, required=False)
+    q = serializers.CharField(required=False, max_length=200)
+
+
+class LocationListParams(StrictQuerySerializer):
+    organization = serializers.UUIDField(required=False)
+
+
+# --- input ---------------------------------------------------------------------------------
+
+BYDAY_RE = re.compile(rf"^(?:{'|'.join(WEEKDAYS)})(?:,(?:{'|'.join(WEEKDAYS)}))*$")
+
+
+class WeeklyHoursInput(serializers.Serializer):
+    byday = serializers.RegexField(
+        BYDAY_RE, error_messages={"invalid": "Days as MO,TU,WE,TH,FR,SA,SU, comma-separated."}
+    )
+    opens_at = serializers.TimeField()
+    closes_at = serializers.TimeField(
+        help_text="At or before opens_at means the hours run past midnight."
+    )
+    description = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    valid_from = serializers.DateField(required=False, allow_null=True)
+    valid_to = serializers.DateField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if (
+            attrs.get("valid_from")
+            and attrs.get("valid_to")
+            and attrs["valid_to"] < attrs["valid_from"]
+        ):
+            raise serializers.ValidationError({"valid_to": ["Must not be before valid_from."]})
+        return attrs
+
+    def to_weekly_hours(self, attrs) -> WeeklyHours:
+        return WeeklyHours(**attrs)
+
+
+class PhoneInput(serializers.Serializer):
+    number = serializers.RegexField(
+        r"^[0-9+() .\-/]{3,50}$", error_messages={"invalid": "Digits, spaces and + ( ) - . /."}
+    )
+    extension = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    type = serializers.ChoiceField(
+        required=False, choices=["text", "voice", "fax", "cell", "video", "pager", "textphone"]
+    )
+    description = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class ServiceInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    alternate_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    url = serializers.URLField(required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=ServiceStatus.choices, required=False)
+    interpretation_services = serializers.CharField(required=False, allow_blank=True)
+    application_process = serializers.CharField(required=False, allow_blank=True)
+    fees_description = serializers.CharField(required=False, allow_blank=True)
+    eligibility_description = serializers.CharField(required=False, allow_blank=True)
+    minimum_age = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=130
+    )
+    maximum_age = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=130
+    )
+    alert = serializers.CharField(required=False, allow_blank=True)
+    wait_time = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    accepting_referrals = serializers.BooleanField(required=False)
+    capacity_available = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    referral_sla_hours = serializers.IntegerField(required=False, min_value=1, max_value=24 * 90)
+    location_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
+    languages = serializers.ListField(
+        child=serializers.CharField(max_length=20, validators=[validate_language]), required=False
+    )
+    phones = PhoneInput(many=True, required=False)
+    schedules = WeeklyHoursInput(many=True, required=False)
+
+    def validate(self, attrs):
+        low, high = attrs.get("minimum_age"), attrs.get("maximum_age")
+        if low is not None and high is not None and high < low:
+            raise serializers.ValidationError({"maximum_age": ["Must not be below minimum_age."]})
+        return attrs
+
+
+class LocationInput(serializers.Serializer):
+    location_type = serializers.ChoiceField(choices=LocationType.choices, required=False)
+    name = serializers.CharField(max_length=200)
+    alternate_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    transportation = serializers.CharField(required=False, allow_blank=True)
+    url = serializers.URLField(required=False, allow_blank=True)
+    latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    longitude = serializers.FloatField(
+        required=False, allow_null=True, min_value=-180, max_value=180
+    )
+    time_zone = serializers.CharField(required=False, max_length=64)
+    address_1 = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    address_2 = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    city = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    region = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    state_province = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    postal_code = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    country = serializers.RegexField(r"^[A-Z]{2}$", required=False, allow_blank=True)
+    schedules = WeeklyHoursInput(many=True, required=False)
+
+    def validate_time_zone(self, value):
+        from services_directory.models import validate_time_zone
+
+        try:
+            validate_time_zone(value)
+        except Exception as exc:  # Django's ValidationError -> DRF's
+            raise serializers.ValidationError(str(exc.messages[0])) from exc
+        return value
+
+
+def split_service_input(attrs: dict) -> tuple[dict, dict]:
+    """Scalar fields for the service row, and the related lists that replace stored ones."""
+    related = {}
+    for key in ("location_ids", "languages", "phones"):
+        if key in attrs:
+            related[key] = attrs.pop(key)
+    if "schedules" in attrs:
+        related["schedules"] = [WeeklyHours(**s) for s in attrs.pop("schedules")]
+    return attrs, related
+
+
+class TokenInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(
+        max_length=1024, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class MeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    email = serializers.CharField()
+    is_superuser = serializers.BooleanField()
+    organization = OrganizationSummary(allow_null=True)
+    role = serializers.CharField(allow_null=True)
+    task_forces = TaskForceOutput(many=True)

@@ -1,0 +1,232 @@
+"""Directory and account endpoints. Each view parses, calls one selector or service, renders."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, user_logged_in
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit.errors import NotFound
+from services_directory import selectors, services
+from services_directory.api.pagination import Pagination
+from services_directory.api.serializers import (
+    LocationInput,
+    LocationListParams,
+    LocationOutput,
+    MeOutput,
+    OrganizationListParams,
+    OrganizationOutput,
+    ServiceInput,
+    ServiceListParams,
+    ServiceOutput,
+    TokenInput,
+    TokenOutput,
+    split_service_input,
+)
+from services_directory.services import WeeklyHours
+
+
+def _paginated(view: APIView, request, queryset, serializer_class) -> Response:
+    paginator = Pagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def _own_organization(user):
+    membership = getattr(user, "membership", None)
+    if membership is None:
+        raise NotFound("You are not a member of an organisation.")
+    return membership.organization
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+class TokenLoginApi(APIView):
+    """Exchange a username and password for an API token (phones, scripts)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_scope = "login"
+
+    @extend_schema(request=TokenInput, responses={200: TokenOutput})
+    def post(self, request):
+        params = TokenInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=params.validated_data["username"],
+            password=params.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            # Same answer for unknown user, wrong password and inactive account.
+            return Response(
+                {
+                    "detail": "Unable to log in with these credentials.",
+                    "errors": {"password": ["Wrong username or password."]},
+                },
+                status=status.HTTP_401_UNAUTHORIZED,
+                headers={"WWW-Authenticate": "Token"},
+            )
+        token, _ = Token.objects.get_or_create(user=user)
+        # The login signal updates last_login and writes the audit event, as a web login does.
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+        return Response({"token": token.key})
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: MeOutput})
+    def get(self, request):
+        user = request.user
+        membership = getattr(user, "membership", None)
+        organization = membership.organization if membership else None
+        task_forces = (
+            selectors.task_forces_of(organization_id=organization.pk) if organization else []
+        )
+        data = {
+            "id": user.pk,
+            "username": user.get_username(),
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "is_superuser": user.is_superuser,
+            "organization": organization,
+            "role": membership.role if membership else None,
+            "task_forces": task_forces,
+        }
+        return Response(MeOutput(data).data)
+
+
+# --- organisations -------------------------------------------------------------------------
+
+
+class OrganizationListApi(APIView):
+    @extend_schema(
+        parameters=[OrganizationListParams], responses={200: OrganizationOutput(many=True)}
+    )
+    def get(self, request):
+        params = OrganizationListParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        organizations = selectors.organization_list(**params.validated_data)
+        return _paginated(self, request, organizations, OrganizationOutput)
+
+
+class OrganizationDetailApi(APIView):
+    @extend_schema(responses={200: OrganizationOutput})
+    def get(self, request, organization_id):
+        organization = selectors.organization_get(organization_id=organization_id)
+        return Response(OrganizationOutput(organization).data)
+
+
+# --- services ------------------------------------------------------------------------------
+
+
+class ServiceListApi(APIView):
+    @extend_schema(
+        parameters=[ServiceListParams],
+        responses={200: ServiceOutput(many=True)},
+        description=(
+            "Find services. `open_now=true` keeps services open at the request time in each "
+            "location's time zone; `near=lat,lon` orders by great-circle distance and fills "
+            "`distance_km`."
+        ),
+    )
+    def get(self, request):
+        params = ServiceListParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        values = params.validated_data
+        filters = selectors.ServiceFilters(
+            stage=values.get("stage"),
+            accepting=values.get("accepting"),
+            open_at=timezone.now() if values.get("open_now") else None,
+            near=values.get("near"),
+            language=values.get("language"),
+            q=values.get("q"),
+            organization=values.get("organization"),
+        )
+        return _paginated(self, request, selectors.service_list(filters=filters), ServiceOutput)
+
+    @extend_schema(request=ServiceInput, responses={201: ServiceOutput})
+    def post(self, request):
+        params = ServiceInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        data, related = split_service_input(dict(params.validated_data))
+        service = services.service_create(
+            actor=request.user,
+            organization=_own_organization(request.user),
+            data=data,
+            **related,
+        )
+        service = selectors.service_get(service_id=service.pk)
+        return Response(ServiceOutput(service).data, status=status.HTTP_201_CREATED)
+
+
+class ServiceDetailApi(APIView):
+    @extend_schema(responses={200: ServiceOutput})
+    def get(self, request, service_id):
+        return Response(ServiceOutput(selectors.service_get(service_id=service_id)).data)
+
+    @extend_schema(request=ServiceInput, responses={200: ServiceOutput})
+    def patch(self, request, service_id):
+        service = selectors.service_get(service_id=service_id)
+        params = ServiceInput(data=request.data, partial=True)
+        params.is_valid(raise_exception=True)
+        data, related = split_service_input(dict(params.validated_data))
+        services.service_update(actor=request.user, service=service, data=data, **related)
+        return Response(ServiceOutput(selectors.service_get(service_id=service_id)).data)
+
+
+# --- locations -----------------------------------------------------------------------------
+
+
+def _schedules(attrs: dict) -> list[WeeklyHours] | None:
+    if "schedules" not in attrs:
+        return None
+    return [WeeklyHours(**s) for s in attrs.pop("schedules")]
+
+
+class LocationListApi(APIView):
+    @extend_schema(parameters=[LocationListParams], responses={200: LocationOutput(many=True)})
+    def get(self, request):
+        params = LocationListParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        locations = selectors.location_list(**params.validated_data)
+        return _paginated(self, request, locations, LocationOutput)
+
+    @extend_schema(request=LocationInput, responses={201: LocationOutput})
+    def post(self, request):
+        params = LocationInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        attrs = dict(params.validated_data)
+        schedules = _schedules(attrs)
+        location = services.location_create(
+            actor=request.user,
+            organization=_own_organization(request.user),
+            data=attrs,
+            schedules=schedules,
+        )
+        location = selectors.location_get(location_id=location.pk)
+        return Response(LocationOutput(location).data, status=status.HTTP_201_CREATED)
+
+
+class LocationDetailApi(APIView):
+    @extend_schema(responses={200: LocationOutput})
+    def get(self, request, location_id):
+        return Response(LocationOutput(selectors.location_get(location_id=location_id)).data)
+
+    @extend_schema(request=LocationInput, responses={200: LocationOutput})
+    def patch(self, request, location_id):
+        location = selectors.location_get(location_id=location_id)
+        params = LocationInput(data=request.data, partial=True)
+        params.is_valid(raise_exception=True)
+        attrs = dict(params.validated_data)
+        schedules = _schedules(attrs)
+        services.location_update(
+            actor=request.user, location=location, data=attrs, schedules=schedules
+        )
+        return Response(LocationOutput(selectors.location_get(location_id=location_id)).data)

@@ -1,0 +1,1028 @@
+"""Open Referral HSDS 3.0 import and export of the services directory.
+
+Export writes the directory as HSDS JSON: ``organizations.json`` and ``services.json``, each a
+list of full nested records, sorted by id, with sorted keys, so that two exports of the same
+directory are byte-identical. Continuum's own fields travel in a ``continuum`` object on each
+record (HSDS schemas allow extra properties): organisation ``kind``; service ``stage``,
+``accepting_referrals``, ``capacity_available``, ``referral_sla_hours``; location
+``time_zone`` (an IANA name; the HSDS ``timezone`` UTC offset is never written).
+
+Import upserts by HSDS id. Its rules, chosen so that export -> import is exact and a second
+import of the same data writes nothing:
+
+- A record's scalar fields are its whole state: an optional field left out means empty.
+- A collection given in a record (``phones``, ``languages``, ``schedules``, ``locations``,
+  ``service_at_locations``, ``addresses``) replaces what is stored for that parent; a
+  collection left out leaves the stored one alone. Exports always write every collection.
+- A Continuum field missing from ``continuum`` keeps the stored value; for a new row the
+  import's default applies (``default_kind``, ``default_stage``, ``time_zone``), and a new
+  organisation or service with neither is a bad record.
+- Rows are written only when a value differs, so unchanged rows keep their ``updated_at``.
+- Each top-level record is imported in its own savepoint: a bad record is reported with its
+  kind, id and reason and rolled back; the others still import.
+- A bad *nested location* (e.g. latitude 100 in the HSDS examples) is reported as a
+  ``location`` error with its own id and skipped (with its service-at-location link) in its
+  own savepoint; the record that nests it imports without it and a stored copy of it is
+  kept. Locations are entities of their own, shared between records, so one bad address
+  should not drop a whole organisation or service. A bad phone, language or schedule fails
+  the record that holds it: those are parts of the record.
+- Phones, languages, schedules and service-at-locations belong to one parent. HSDS feeds
+  (the specification's own examples among them) reuse one id under several parents; the
+  first parent keeps the id, each further parent gets a stable id derived from
+  (parent, HSDS id) with uuid5, so re-imports find the same rows again.
+- Parent organisations are linked after all records are read, so file order does not
+  matter; an unknown ``parent_organization_id`` is a warning and leaves no parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models, transaction
+from django.db.models import Prefetch, QuerySet
+
+from audit.errors import DomainError
+from services_directory.models import (
+    Language,
+    Location,
+    LocationType,
+    Organization,
+    Phone,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    ServiceStatus,
+)
+from services_directory.services import opening_hours_rebuild, organization_create
+
+CONTINUUM = "continuum"
+# Fixed namespace for ids Continuum derives (address ids, re-parented nested rows).
+HSDS_NAMESPACE = uuid.UUID("6f1c3c1e-4c7e-5a57-9a53-6b1f0b1e7a10")
+RECORD_KINDS = ("organization", "location", "service")
+FILE_KINDS = {
+    "organizations": "organization",
+    "organization": "organization",
+    "services": "service",
+    "service": "service",
+    "locations": "location",
+    "location": "location",
+}
+EXTENSION_RE = re.compile(r"^(?:0|[1-9][0-9]{0,14})$")
+
+
+@dataclass
+class ImportReport:
+    """What an import did. ``created``/``updated``/``unchanged`` count top-level records; a
+    record is updated when it or anything nested in it was written or deleted."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[str, str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        return (
+            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{len(self.errors)} failed"
+        )
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    path: Path
+    organizations: int
+    services: int
+
+
+class RecordError(Exception):
+    """A record (or a nested entity) that cannot be imported, with the reason."""
+
+
+# What makes a record bad rather than the import broken. TypeError and ValueError come from a
+# value of the wrong JSON type reaching a model validator (e.g. a list as a time zone).
+RECORD_ERRORS = (RecordError, DjangoValidationError, DomainError, TypeError, ValueError)
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+def _by_id(rows: Iterable[models.Model]) -> list:
+    return sorted(rows, key=lambda row: str(row.pk))
+
+
+def _put(data: dict[str, Any], key: str, value: Any) -> None:
+    """Optional fields: written only when set (HSDS types reject null and empty uris)."""
+    if value is None or value == "":
+        return
+    data[key] = value
+
+
+def language_to_hsds(language: Language) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": str(language.pk)}
+    _put(data, "name", language.name)
+    _put(data, "code", language.code)
+    _put(data, "note", language.note)
+    return data
+
+
+def phone_to_hsds(phone: Phone) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": str(phone.pk), "number": phone.number}
+    # HSDS types the extension as a number; one that is not a plain number (or would lose a
+    # leading zero) travels in the extension object instead.
+    if EXTENSION_RE.match(phone.extension):
+        data["extension"] = int(phone.extension)
+    elif phone.extension:
+        data[CONTINUUM] = {"extension": phone.extension}
+    _put(data, "type", phone.type)
+    _put(data, "description", phone.description)
+    data["languages"] = [language_to_hsds(lang) for lang in _by_id(phone.languages.all())]
+    return data
+
+
+def schedule_to_hsds(schedule: Schedule) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": str(schedule.pk), "freq": schedule.freq}
+    _put(data, "byday", schedule.byday)
+    _put(data, "opens_at", schedule.opens_at and schedule.opens_at.isoformat())
+    _put(data, "closes_at", schedule.closes_at and schedule.closes_at.isoformat())
+    _put(data, "valid_from", schedule.valid_from and schedule.valid_from.isoformat())
+    _put(data, "valid_to", schedule.valid_to and schedule.valid_to.isoformat())
+    _put(data, "description", schedule.description)
+    _put(data, "notes", schedule.notes)
+    return data
+
+
+def address_id(location_id: uuid.UUID) -> uuid.UUID:
+    """We keep one address per location; its HSDS id is derived, so exports are stable."""
+    return uuid.uuid5(HSDS_NAMESPACE, f"address:{location_id}")
+
+
+def location_to_hsds(location: Location) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": str(location.pk),
+        "location_type": location.location_type,
+        CONTINUUM: {"time_zone": location.time_zone},
+    }
+    _put(data, "organization_id", location.organization_id and str(location.organization_id))
+    for name in ("name", "alternate_name", "description", "transportation", "url"):
+        _put(data, name, getattr(location, name))
+    _put(data, "latitude", location.latitude)
+    _put(data, "longitude", location.longitude)
+    data["addresses"] = []
+    if location.address_1:
+        address: dict[str, Any] = {
+            "id": str(address_id(location.pk)),
+            "location_id": str(location.pk),
+            "address_type": "physical",
+            # Required by the schema, even when we do not know them.
+            "address_1": location.address_1,
+            "city": location.city,
+            "state_province": location.state_province,
+            "postal_code": location.postal_code,
+            "country": location.country,
+        }
+        _put(address, "address_2", location.address_2)
+        _put(address, "region", location.region)
+        data["addresses"].append(address)
+    data["languages"] = [language_to_hsds(lang) for lang in _by_id(location.languages.all())]
+    data["phones"] = [phone_to_hsds(phone) for phone in _by_id(location.phones.all())]
+    data["schedules"] = [schedule_to_hsds(s) for s in _by_id(location.schedules.all())]
+    return data
+
+
+def _organization_fields(organization: Organization) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": str(organization.pk),
+        "name": organization.name,
+        "description": organization.description,
+        CONTINUUM: {"kind": organization.kind},
+    }
+    for name in ("alternate_name", "email", "website", "legal_status", "uri"):
+        _put(data, name, getattr(organization, name))
+    _put(data, "year_incorporated", organization.year_incorporated)
+    _put(
+        data,
+        "parent_organization_id",
+        organization.parent_organization_id and str(organization.parent_organization_id),
+    )
+    return data
+
+
+def organization_to_hsds(organization: Organization) -> dict[str, Any]:
+    """The full organisation record, with its phones and locations (organizations.json)."""
+    data = _organization_fields(organization)
+    data["phones"] = [phone_to_hsds(phone) for phone in _by_id(organization.phones.all())]
+    data["locations"] = [location_to_hsds(loc) for loc in _by_id(organization.locations.all())]
+    return data
+
+
+def service_at_location_to_hsds(place: ServiceAtLocation) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": str(place.pk),
+        "service_id": str(place.service_id),
+        "location_id": str(place.location_id),
+        "location": location_to_hsds(place.location),
+        "phones": [phone_to_hsds(phone) for phone in _by_id(place.phones.all())],
+        "schedules": [schedule_to_hsds(s) for s in _by_id(place.schedules.all())],
+    }
+    _put(data, "description", place.description)
+    return data
+
+
+def service_to_hsds(service: Service) -> dict[str, Any]:
+    """The full service record: its organisation (without the organisation's collections,
+    which live in organizations.json), phones, languages, schedules and locations."""
+    data: dict[str, Any] = {
+        "id": str(service.pk),
+        "name": service.name,
+        "status": service.status,
+        "organization_id": str(service.organization_id),
+        "organization": _organization_fields(service.organization),
+        CONTINUUM: {
+            "stage": service.stage,
+            "accepting_referrals": service.accepting_referrals,
+            "capacity_available": service.capacity_available,
+            "referral_sla_hours": service.referral_sla_hours,
+        },
+    }
+    for name in (
+        "alternate_name",
+        "description",
+        "url",
+        "email",
+        "interpretation_services",
+        "application_process",
+        "fees_description",
+        "eligibility_description",
+        "alert",
+        "wait_time",
+    ):
+        _put(data, name, getattr(service, name))
+    _put(data, "minimum_age", service.minimum_age)
+    _put(data, "maximum_age", service.maximum_age)
+    data["phones"] = [phone_to_hsds(phone) for phone in _by_id(service.phones.all())]
+    data["languages"] = [language_to_hsds(lang) for lang in _by_id(service.languages.all())]
+    data["schedules"] = [schedule_to_hsds(s) for s in _by_id(service.schedules.all())]
+    data["service_at_locations"] = [
+        service_at_location_to_hsds(place) for place in _by_id(service.service_at_locations.all())
+    ]
+    return data
+
+
+def _location_prefetches(prefix: str) -> list[str]:
+    return [
+        f"{prefix}languages",
+        f"{prefix}schedules",
+        f"{prefix}phones__languages",
+    ]
+
+
+def hsds_service_queryset() -> QuerySet[Service]:
+    """Services with everything ``service_to_hsds`` reads, in a fixed number of queries."""
+    return (
+        Service.objects.select_related("organization")
+        .prefetch_related(
+            "languages",
+            "schedules",
+            "phones__languages",
+            Prefetch(
+                "service_at_locations",
+                queryset=ServiceAtLocation.objects.select_related("location").prefetch_related(
+                    "schedules",
+                    "phones__languages",
+                    *_location_prefetches("location__"),
+                ),
+            ),
+        )
+        .order_by("pk")
+    )
+
+
+def hsds_organization_queryset() -> QuerySet[Organization]:
+    return Organization.objects.prefetch_related(
+        "phones__languages",
+        Prefetch(
+            "locations",
+            queryset=Location.objects.prefetch_related(*_location_prefetches("")),
+        ),
+    ).order_by("pk")
+
+
+def hsds_dumps(data: Any) -> str:
+    """Deterministic JSON: sorted keys, two-space indent, a final newline."""
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def hsds_export(*, path: str | Path) -> ExportReport:
+    """Write the directory to the folder ``path`` as organizations.json and services.json."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    organizations = [organization_to_hsds(org) for org in hsds_organization_queryset()]
+    services = [service_to_hsds(service) for service in hsds_service_queryset()]
+    # The querysets order by primary key, which is not the UUID's text order on every
+    # database; sort on the text so that the files do not depend on the backend.
+    organizations.sort(key=lambda record: record["id"])
+    services.sort(key=lambda record: record["id"])
+    (folder / "organizations.json").write_text(hsds_dumps(organizations), encoding="utf-8")
+    (folder / "services.json").write_text(hsds_dumps(services), encoding="utf-8")
+    return ExportReport(path=folder, organizations=len(organizations), services=len(services))
+
+
+# --- import: reading -----------------------------------------------------------------------
+
+
+def sniff_kind(record: dict[str, Any]) -> str:
+    if "status" in record:
+        return "service"
+    if "location_type" in record:
+        return "location"
+    return "organization"
+
+
+def hsds_read(path: Path) -> Iterator[tuple[str, Any, str | None]]:
+    """(kind, record, problem) for every record under ``path``: one JSON file or a folder of
+    them. A file holds one record, a list of records or an HSDS page (``contents``)."""
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    for file in files:
+        try:
+            content = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            yield "file", str(file), f"cannot read: {exc}"
+            continue
+        if isinstance(content, dict) and isinstance(content.get("contents"), list):
+            content = content["contents"]
+        records = content if isinstance(content, list) else [content]
+        file_kind = FILE_KINDS.get(file.stem)
+        for record in records:
+            if not isinstance(record, dict):
+                yield file_kind or "record", "?", f"{file.name}: a record must be an object"
+                continue
+            yield file_kind or sniff_kind(record), record, None
+
+
+# --- import: values ------------------------------------------------------------------------
+
+
+def _record_id(record: Any) -> str:
+    if isinstance(record, dict) and record.get("id") is not None:
+        return str(record["id"])
+    return "?"
+
+
+def _uuid(value: Any, where: str) -> uuid.UUID:
+    if not isinstance(value, str):
+        raise RecordError(f"{where}: an id (UUID) is required")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise RecordError(f"{where}: {value!r} is not a UUID") from None
+
+
+def _optional_uuid(record: dict, key: str, where: str) -> uuid.UUID | None:
+    value = record.get(key)
+    return None if value is None else _uuid(value, f"{where}.{key}")
+
+
+def _text(record: dict, key: str, where: str, *, required: bool = False) -> str:
+    value = record.get(key)
+    if value is None:
+        if required:
+            raise RecordError(f"{where}.{key}: required")
+        return ""
+    if not isinstance(value, str):
+        raise RecordError(f"{where}.{key}: must be a string")
+    if required and not value.strip():
+        raise RecordError(f"{where}.{key}: must not be empty")
+    return value
+
+
+def _whole_number(value: Any, where: str, *, low: int = 0, high: int = 2**31 - 1) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RecordError(f"{where}: must be a number")
+    if not math.isfinite(value) or value != int(value) or not low <= value <= high:
+        raise RecordError(f"{where}: must be a whole number from {low} to {high}")
+    return int(value)
+
+
+def _coordinate(value: Any, where: str, limit: int) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise RecordError(f"{where}: must be a number")
+    if not -limit <= value <= limit:
+        raise RecordError(f"{where}: {value} is outside -{limit}..{limit}")
+    return float(value)
+
+
+def _time(value: Any, where: str) -> time | None:
+    """HSDS times are HH:MM[:SS] with an optional offset; we keep the wall-clock time, read
+    in the location's time zone (an offset cannot say which zone's rules apply)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{where}: must be a time HH:MM[:SS]")
+    try:
+        return time.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        raise RecordError(f"{where}: {value!r} is not a time HH:MM[:SS]") from None
+
+
+def _date(value: Any, where: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{where}: must be a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise RecordError(f"{where}: {value!r} is not a date YYYY-MM-DD") from None
+
+
+def _list(record: dict, key: str, where: str) -> list[dict] | None:
+    """A collection: None when left out (keep what is stored), else a list of objects."""
+    if key not in record or record[key] is None:
+        return None
+    items = record[key]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise RecordError(f"{where}.{key}: must be a list of objects")
+    return items
+
+
+def _extension(record: dict, where: str) -> dict[str, Any]:
+    value = record.get(CONTINUUM)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RecordError(f"{where}.{CONTINUUM}: must be an object")
+    return value
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, DjangoValidationError):
+        if hasattr(error, "error_dict"):
+            return "; ".join(
+                f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
+            )
+        return " ".join(error.messages)
+    if isinstance(error, DomainError):
+        details = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())
+        return f"{error.message} {details}".strip()
+    return str(error)
+
+
+# --- import: writing -----------------------------------------------------------------------
+
+
+class _Importer:
+    """One import run. Tracks whether the current record wrote anything, and which
+    services' opening hours need rebuilding."""
+
+    def __init__(self, *, default_kind: str | None, default_stage: str | None, time_zone: str):
+        self.default_kind = default_kind
+        self.default_stage = default_stage
+        self.time_zone = time_zone
+        self.report = ImportReport()
+        self.changed = False
+        self.rebuild: set[uuid.UUID] = set()
+        self.parents: dict[uuid.UUID, uuid.UUID | None] = {}
+        self.record_parents: dict[uuid.UUID, uuid.UUID | None] = {}
+        self.outcomes: dict[uuid.UUID, str] = {}
+
+    # -- bookkeeping
+
+    def error(self, kind: str, record_id: str, reason: str) -> None:
+        entry = (kind, record_id, reason)
+        if entry not in self.report.errors:
+            self.report.errors.append(entry)
+
+    def _write(self, instance: models.Model, *, create: bool) -> None:
+        instance.full_clean()
+        instance.save(force_insert=create)
+        self.changed = True
+
+    def _upsert(self, model: type[models.Model], pk: uuid.UUID, values: dict[str, Any]) -> bool:
+        """Create the row or change the fields that differ; True when created."""
+        instance = model._default_manager.filter(pk=pk).first()
+        if instance is None:
+            self._write(model(pk=pk, **values), create=True)
+            return True
+        differs = False
+        for name, value in values.items():
+            if getattr(instance, name) != value:
+                setattr(instance, name, value)
+                differs = True
+        if differs:
+            self._write(instance, create=False)
+        return False
+
+    def _delete(self, queryset: QuerySet) -> None:
+        count, _ = queryset.delete()
+        if count:
+            self.changed = True
+
+    # -- top level
+
+    def run(self, kind: str, record: dict[str, Any]) -> None:
+        record_id = _record_id(record)
+        self.changed = False
+        self.rebuild = set()
+        self.record_parents = {}
+        try:
+            with transaction.atomic():
+                handler = {
+                    "organization": self.organization,
+                    "location": self.location,
+                    "service": self.service,
+                }[kind]
+                pk, created = handler(record, where=kind)
+                if self.rebuild:
+                    opening_hours_rebuild(service_ids=sorted(self.rebuild, key=str))
+        except RECORD_ERRORS as exc:
+            self.error(kind, record_id, _reason(exc))
+            return
+        self.parents.update(self.record_parents)
+        outcome = "created" if created else "updated" if self.changed else "unchanged"
+        self.outcomes[pk] = outcome
+        setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+
+    def link_parents(self) -> None:
+        """Parent organisations, once every organisation of the import exists."""
+        for organization_id, parent_id in self.parents.items():
+            if parent_id is not None and not Organization.objects.filter(pk=parent_id).exists():
+                self.report.warnings.append(
+                    (
+                        "organization",
+                        str(organization_id),
+                        f"parent_organization_id {parent_id} is not in the directory; "
+                        "imported without a parent",
+                    )
+                )
+                parent_id = None
+            organization = Organization.objects.filter(pk=organization_id).first()
+            if organization is None or organization.parent_organization_id == parent_id:
+                continue
+            organization.parent_organization_id = parent_id
+            organization.save(update_fields=["parent_organization", "updated_at"])
+            if self.outcomes.get(organization_id) == "unchanged":
+                self.outcomes[organization_id] = "updated"
+                self.report.unchanged -= 1
+                self.report.updated += 1
+
+    # -- organisations
+
+    def organization(self, record: dict[str, Any], *, where: str) -> tuple[uuid.UUID, bool]:
+        pk = _uuid(record.get("id"), f"{where}.id")
+        extension = _extension(record, where)
+        values: dict[str, Any] = {
+            "name": _text(record, "name", where, required=True),
+            "description": _text(record, "description", where, required=True),
+            "year_incorporated": _whole_number(
+                record.get("year_incorporated"), f"{where}.year_incorporated", high=32767
+            ),
+        }
+        for name in ("alternate_name", "email", "website", "legal_status", "uri"):
+            values[name] = _text(record, name, where)
+        existing = Organization.objects.filter(pk=pk).first()
+        kind = extension.get("kind") or (existing and existing.kind) or self.default_kind
+        if not kind:
+            nested = "" if where == "organization" else f"{where}: "
+            raise RecordError(f"{nested}no continuum.kind and no --default-kind")
+        values["kind"] = kind
+        parent_id = _optional_uuid(record, "parent_organization_id", where)
+        self.record_parents[pk] = parent_id
+        if existing is None:
+            if parent_id is not None and Organization.objects.filter(pk=parent_id).exists():
+                values["parent_organization_id"] = parent_id
+            organization_create(id=pk, **values)
+            self.changed = True
+            created = True
+        else:
+            created = self._upsert(Organization, pk, values)
+        phones = _list(record, "phones", where)
+        if phones is not None:
+            self.phones_replace(owner="organization", owner_id=pk, items=phones, where=where)
+        locations = _list(record, "locations", where)
+        if locations is not None:
+            kept = self.locations_nested(locations, organization_id=pk, where=where)
+            gone = Location.objects.filter(organization_id=pk).exclude(pk__in=kept)
+            self.rebuild.update(
+                ServiceAtLocation.objects.filter(location__in=gone).values_list(
+                    "service_id", flat=True
+                )
+            )
+            self._delete(gone)
+        return pk, created
+
+    # -- locations
+
+    def locations_nested(
+        self, items: list[dict], *, organization_id: uuid.UUID | None, where: str
+    ) -> set[uuid.UUID]:
+        """Upsert nested locations, each in its own savepoint; a bad one is reported under
+        its own id and its stored copy (if any) is kept."""
+        kept: set[uuid.UUID] = set()
+        for index, item in enumerate(items):
+            with contextlib.suppress(RecordError):  # a missing id is reported below
+                kept.add(_uuid(item.get("id"), f"{where}.locations[{index}].id"))
+            changed = self.changed
+            try:
+                with transaction.atomic():
+                    self.location(item, where="location", organization_id=organization_id)
+            except RECORD_ERRORS as exc:
+                self.changed = changed
+                self.error("location", _record_id(item), _reason(exc))
+        return kept
+
+    def location(
+        self,
+        record: dict[str, Any],
+        *,
+        where: str,
+        organization_id: uuid.UUID | None = None,
+    ) -> tuple[uuid.UUID, bool]:
+        pk = _uuid(record.get("id"), f"{where}.id")
+        extension = _extension(record, where)
+        existing = Location.objects.filter(pk=pk).first()
+        given_organization = _optional_uuid(record, "organization_id", where)
+        if given_organization is not None:
+            if not Organization.objects.filter(pk=given_organization).exists():
+                raise RecordError(f"{where}.organization_id: {given_organization} is not known")
+            organization_id = given_organization
+        elif existing is not None and existing.organization_id is not None:
+            organization_id = existing.organization_id
+        location_type = record.get("location_type") or LocationType.PHYSICAL
+        latitude = _coordinate(record.get("latitude"), f"{where}.latitude", 90)
+        longitude = _coordinate(record.get("longitude"), f"{where}.longitude", 180)
+        if (latitude is None) != (longitude is None):
+            raise RecordError(f"{where}: give both latitude and longitude, or neither")
+        values: dict[str, Any] = {
+            "organization_id": organization_id,
+            "location_type": location_type,
+            "latitude": latitude,
+            "longitude": longitude,
+            "time_zone": extension.get("time_zone")
+            or (existing and existing.time_zone)
+            or self.time_zone,
+        }
+        for name in ("name", "alternate_name", "description", "transportation", "url"):
+            values[name] = _text(record, name, where)
+        addresses = _list(record, "addresses", where)
+        address_fields = (
+            "address_1",
+            "address_2",
+            "city",
+            "region",
+            "state_province",
+            "postal_code",
+            "country",
+        )
+        if addresses is not None:
+            address = addresses[0] if addresses else {}
+            for name in address_fields:
+                values[name] = _text(address, name, f"{where}.addresses[0]")
+        time_zone_before = existing.time_zone if existing else None
+        created = self._upsert(Location, pk, values)
+        changed = self.changed
+        self.changed = False
+        languages = _list(record, "languages", where)
+        if languages is not None:
+            self.languages_replace(owner="location", owner_id=pk, items=languages, where=where)
+        phones = _list(record, "phones", where)
+        if phones is not None:
+            self.phones_replace(owner="location", owner_id=pk, items=phones, where=where)
+        schedules = _list(record, "schedules", where)
+        if schedules is not None:
+            self.schedules_replace(owner="location", owner_id=pk, items=schedules, where=where)
+        if (schedules is not None and self.changed) or values["time_zone"] != time_zone_before:
+            self.rebuild.update(
+                ServiceAtLocation.objects.filter(location_id=pk).values_list(
+                    "service_id", flat=True
+                )
+            )
+        self.changed = self.changed or changed
+        return pk, created
+
+    # -- services
+
+    def service(self, record: dict[str, Any], *, where: str) -> tuple[uuid.UUID, bool]:
+        pk = _uuid(record.get("id"), f"{where}.id")
+        extension = _extension(record, where)
+        existing = Service.objects.filter(pk=pk).first()
+        status = record.get("status")
+        if status not in ServiceStatus.values:
+            raise RecordError(
+                f"{where}.status: {status!r} is not one of {', '.join(ServiceStatus.values)}"
+            )
+        stage = extension.get("stage") or (existing and existing.stage) or self.default_stage
+        if not stage:
+            raise RecordError("no continuum.stage and no --default-stage")
+        # The nested organisation last: a record failing its own checks writes nothing.
+        nested = record.get("organization")
+        if nested is not None:
+            if not isinstance(nested, dict):
+                raise RecordError(f"{where}.organization: must be an object")
+            organization_id, _ = self.organization(nested, where=f"{where}.organization")
+        elif record.get("organization_id") is not None:
+            organization_id = _uuid(record["organization_id"], f"{where}.organization_id")
+            if not Organization.objects.filter(pk=organization_id).exists():
+                raise RecordError(f"{where}.organization_id: {organization_id} is not known")
+        elif existing is not None:
+            organization_id = existing.organization_id
+        else:
+            raise RecordError(f"{where}: no organization and no organization_id")
+        values: dict[str, Any] = {
+            "organization_id": organization_id,
+            "name": _text(record, "name", where, required=True),
+            "status": status,
+            "stage": stage,
+            "minimum_age": _whole_number(record.get("minimum_age"), f"{where}.minimum_age"),
+            "maximum_age": _whole_number(record.get("maximum_age"), f"{where}.maximum_age"),
+        }
+        for name in (
+            "alternate_name",
+            "description",
+            "url",
+            "email",
+            "interpretation_services",
+            "application_process",
+            "fees_description",
+            "eligibility_description",
+            "alert",
+            "wait_time",
+        ):
+            values[name] = _text(record, name, where)
+        if "accepting_referrals" in extension:
+            if not isinstance(extension["accepting_referrals"], bool):
+                raise RecordError(f"{where}.continuum.accepting_referrals: must be true or false")
+            values["accepting_referrals"] = extension["accepting_referrals"]
+        if "capacity_available" in extension:
+            values["capacity_available"] = _whole_number(
+                extension["capacity_available"], f"{where}.continuum.capacity_available"
+            )
+        if "referral_sla_hours" in extension:
+            values["referral_sla_hours"] = _whole_number(
+                extension["referral_sla_hours"], f"{where}.continuum.referral_sla_hours"
+            )
+        changed = self.changed
+        self.changed = False
+        created = self._upsert(Service, pk, values)
+        phones = _list(record, "phones", where)
+        if phones is not None:
+            self.phones_replace(owner="service", owner_id=pk, items=phones, where=where)
+        languages = _list(record, "languages", where)
+        if languages is not None:
+            self.languages_replace(owner="service", owner_id=pk, items=languages, where=where)
+        schedules = _list(record, "schedules", where)
+        if schedules is not None:
+            self.schedules_replace(owner="service", owner_id=pk, items=schedules, where=where)
+        places = _list(record, "service_at_locations", where)
+        if places is not None:
+            self.service_at_locations_replace(
+                service_id=pk, organization_id=organization_id, items=places, where=where
+            )
+        if self.changed:
+            self.rebuild.add(pk)
+        self.changed = self.changed or changed
+        return pk, created
+
+    def service_at_locations_replace(
+        self,
+        *,
+        service_id: uuid.UUID,
+        organization_id: uuid.UUID,
+        items: list[dict],
+        where: str,
+    ) -> None:
+        kept: set[uuid.UUID] = set()
+        for index, item in enumerate(items):
+            here = f"{where}.service_at_locations[{index}]"
+            hsds_id = _uuid(item.get("id"), f"{here}.id")
+            pk = self._row_id(ServiceAtLocation, hsds_id, {"service_id": service_id})
+            if pk in kept:
+                raise RecordError(f"{here}.id: {hsds_id} is given twice")
+            kept.add(pk)
+            nested = item.get("location")
+            if isinstance(nested, dict):
+                location_id = _uuid(nested.get("id"), f"{here}.location.id")
+                changed = self.changed
+                try:
+                    with transaction.atomic():
+                        self.location(nested, where="location", organization_id=organization_id)
+                except RECORD_ERRORS as exc:
+                    # Skip this place (keep a stored copy of it); report the location.
+                    self.changed = changed
+                    self.error("location", _record_id(nested), _reason(exc))
+                    continue
+            elif nested is not None:
+                raise RecordError(f"{here}.location: must be an object")
+            else:
+                location_id = _uuid(item.get("location_id"), f"{here}.location_id")
+                if not Location.objects.filter(pk=location_id).exists():
+                    raise RecordError(f"{here}.location_id: {location_id} is not known")
+            # One place per (service, location): an older row under another id gives way.
+            self._delete(
+                ServiceAtLocation.objects.filter(
+                    service_id=service_id, location_id=location_id
+                ).exclude(pk=pk)
+            )
+            self._upsert(
+                ServiceAtLocation,
+                pk,
+                {
+                    "service_id": service_id,
+                    "location_id": location_id,
+                    "description": _text(item, "description", here),
+                },
+            )
+            phones = _list(item, "phones", here)
+            if phones is not None:
+                self.phones_replace(
+                    owner="service_at_location", owner_id=pk, items=phones, where=here
+                )
+            schedules = _list(item, "schedules", here)
+            if schedules is not None:
+                self.schedules_replace(
+                    owner="service_at_location", owner_id=pk, items=schedules, where=here
+                )
+        self._delete(ServiceAtLocation.objects.filter(service_id=service_id).exclude(pk__in=kept))
+
+    # -- parts of a record: phones, languages, schedules
+
+    def _row_id(
+        self, model: type[models.Model], hsds_id: uuid.UUID, owner: dict[str, Any]
+    ) -> uuid.UUID:
+        """The HSDS id, unless another parent already holds a row with it: then a stable id
+        derived from this parent and the HSDS id (feeds reuse ids across parents)."""
+        stored = model._default_manager.filter(pk=hsds_id).values(*owner).first()
+        if stored is None or stored == owner:
+            return hsds_id
+        parent = ",".join(f"{k}={v}" for k, v in sorted(owner.items()))
+        return uuid.uuid5(HSDS_NAMESPACE, f"{model._meta.model_name}:{parent}:{hsds_id}")
+
+    def _parts_replace(
+        self,
+        model: type[models.Model],
+        owner_fields: tuple[str, ...],
+        *,
+        owner: str,
+        owner_id: uuid.UUID,
+        items: list[dict],
+        where: str,
+        build: Callable[[dict, str], dict[str, Any]],
+        after: Callable[[uuid.UUID, dict, str], None] | None = None,
+    ) -> None:
+        owner_values = {
+            f"{name}_id": (owner_id if name == owner else None) for name in owner_fields
+        }
+        kept: set[uuid.UUID] = set()
+        name = model._meta.verbose_name_plural.replace(" ", "_")
+        for index, item in enumerate(items):
+            here = f"{where}.{name}[{index}]"
+            hsds_id = _uuid(item.get("id"), f"{here}.id")
+            pk = self._row_id(model, hsds_id, owner_values)
+            if pk in kept:
+                raise RecordError(f"{here}.id: {hsds_id} is given twice")
+            kept.add(pk)
+            self._upsert(model, pk, {**owner_values, **build(item, here)})
+            if after is not None:
+                after(pk, item, here)
+        self._delete(
+            model._default_manager.filter(**{f"{owner}_id": owner_id}).exclude(pk__in=kept)
+        )
+
+    def phones_replace(self, *, owner: str, owner_id: uuid.UUID, items: list[dict], where: str):
+        def build(item: dict, here: str) -> dict[str, Any]:
+            extension = item.get("extension")
+            if extension is None:
+                extension = _extension(item, here).get("extension") or ""
+            elif isinstance(extension, int | float) and not isinstance(extension, bool):
+                extension = str(_whole_number(extension, f"{here}.extension", high=10**15))
+            elif not isinstance(extension, str):
+                raise RecordError(f"{here}.extension: must be a number")
+            return {
+                "number": _text(item, "number", here, required=True),
+                "extension": extension,
+                "type": _text(item, "type", here),
+                "description": _text(item, "description", here),
+            }
+
+        def after(pk: uuid.UUID, item: dict, here: str) -> None:
+            languages = _list(item, "languages", here)
+            if languages is not None:
+                self.languages_replace(owner="phone", owner_id=pk, items=languages, where=here)
+
+        self._parts_replace(
+            Phone,
+            ("organization", "service", "location", "service_at_location"),
+            owner=owner,
+            owner_id=owner_id,
+            items=items,
+            where=where,
+            build=build,
+            after=after,
+        )
+
+    def languages_replace(self, *, owner: str, owner_id: uuid.UUID, items: list[dict], where: str):
+        def build(item: dict, here: str) -> dict[str, Any]:
+            values = {
+                "name": _text(item, "name", here),
+                "code": _text(item, "code", here).lower(),
+                "note": _text(item, "note", here),
+            }
+            if not values["name"] and not values["code"]:
+                raise RecordError(f"{here}: a language needs a name or a code")
+            return values
+
+        self._parts_replace(
+            Language,
+            ("service", "location", "phone"),
+            owner=owner,
+            owner_id=owner_id,
+            items=items,
+            where=where,
+            build=build,
+        )
+
+    def schedules_replace(self, *, owner: str, owner_id: uuid.UUID, items: list[dict], where: str):
+        def build(item: dict, here: str) -> dict[str, Any]:
+            # RRULE parts we do not model (interval, byweekno, bymonthday, count, until, ...)
+            # are ignored, and so never exported.
+            freq = item.get("freq") or "WEEKLY"
+            if freq not in ("WEEKLY", "MONTHLY"):
+                raise RecordError(f"{here}.freq: {freq!r} is not WEEKLY or MONTHLY")
+            values = {
+                "freq": freq,
+                "byday": _text(item, "byday", here).replace(" ", "").upper(),
+                "opens_at": _time(item.get("opens_at"), f"{here}.opens_at"),
+                "closes_at": _time(item.get("closes_at"), f"{here}.closes_at"),
+                "valid_from": _date(item.get("valid_from"), f"{here}.valid_from"),
+                "valid_to": _date(item.get("valid_to"), f"{here}.valid_to"),
+                "description": _text(item, "description", here),
+                "notes": _text(item, "notes", here),
+            }
+            if (
+                values["valid_from"]
+                and values["valid_to"]
+                and values["valid_to"] < values["valid_from"]
+            ):
+                raise RecordError(f"{here}.valid_to: must not be before valid_from")
+            return values
+
+        self._parts_replace(
+            Schedule,
+            ("service", "location", "service_at_location"),
+            owner=owner,
+            owner_id=owner_id,
+            items=items,
+            where=where,
+            build=build,
+        )
+
+
+def hsds_import(
+    *,
+    path: str | Path,
+    default_kind: str | None = None,
+    default_stage: str | None = None,
+    time_zone: str | None = None,
+) -> ImportReport:
+    """Import HSDS JSON from a file or a folder (see the module docstring for the rules).
+
+    Runs as the system: rows are written directly, without organisation-admin checks.
+    Organisations first, then standalone locations, then services, so references resolve.
+    """
+    importer = _Importer(
+        default_kind=default_kind,
+        default_stage=default_stage,
+        time_zone=time_zone or settings.TIME_ZONE,
+    )
+    records: dict[str, list[dict]] = {kind: [] for kind in RECORD_KINDS}
+    for kind, record, problem in hsds_read(Path(path)):
+        if problem is not None:
+            importer.error(kind, record, problem)
+        elif kind not in records:
+            importer.error(kind, _record_id(record), f"unknown record kind {kind!r}")
+        else:
+            records[kind].append(record)
+    for kind in RECORD_KINDS:
+        for record in records[kind]:
+            importer.run(kind, record)
+    importer.link_parents()
+    return importer.report

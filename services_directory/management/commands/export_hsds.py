@@ -1,0 +1,21 @@
+"""``manage.py export_hsds PATH``: write the directory as HSDS 3.0 JSON."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from services_directory.hsds import hsds_export
+
+
+class Command(BaseCommand):
+    help = "Write the directory to the folder PATH as organizations.json and services.json."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("path")
+
+    def handle(self, *args, **options) -> None:
+        report = hsds_export(path=options["path"])
+        self.stdout.write(
+            f"{report.organizations} organizations and {report.services} services "
+            f"written to {report.path}"
+        )

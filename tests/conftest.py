@@ -1,0 +1,39 @@
+"""Shared fixtures. Tests hit a real database (SQLite by default, PostgreSQL when
+``DATABASE_URL`` says so) and, for integration tests, a real Redis."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+
+def services_required() -> bool:
+    """In CI a missing service is a failure, not a skip."""
+    return os.environ.get("CONTINUUM_REQUIRE_SERVICES") == "1"
+
+
+def redis_url_or_skip() -> str:
+    import redis
+
+    url = os.environ.get("CONTINUUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "no Redis here"
+        if services_required():
+            pytest.fail(f"Redis at {url} is required in CI but does not answer: {exc}")
+        pytest.skip(f"no Redis answers at {url} ({exc}); set CONTINUUM_TEST_REDIS_URL")
+    return url
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://... (CI does)")
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
