@@ -12,20 +12,9 @@ class AuditConfig(AppConfig):
             user_logged_out,
             user_login_failed,
         )
-        from django.db.backends.signals import connection_created
 
         from audit import signals
 
         user_logged_in.connect(signals.on_user_logged_in, dispatch_uid="audit_login")
         user_logged_out.connect(signals.on_user_logged_out, dispatch_uid="audit_logout")
         user_login_failed.connect(signals.on_user_login_failed, dispatch_uid="audit_login_failed")
-        connection_created.connect(register_sqlite_functions, dispatch_uid="audit_sqlite")
-
-
-def register_sqlite_functions(sender, connection, **kwargs) -> None:
-    if connection.vendor == "sqlite":
-        from audit.crypto import sqlite_chain_hash
-
-        connection.connection.create_function(
-            "audit_chain_hash", 5, sqlite_chain_hash, deterministic=True
-        )

@@ -87,8 +87,16 @@ def decrypt_payload(
     return json.loads(plaintext)
 
 
-def canonical_time(value: datetime) -> str:
-    """UTC, ISO 8601, always with microseconds."""
+def canonical_time(value: datetime | str) -> str:
+    """UTC, ISO 8601, always with microseconds: ``2025-03-01T12:00:00.000000+00:00``.
+
+    Also takes SQLite's stored text (naive UTC, ``2025-03-01 12:00:00[.ffffff]``), so that
+    the verifier can read rows without parsing every timestamp.
+    """
+    if type(value) is str:
+        if len(value) == 19:
+            value += ".000000"
+        return f"{value[:10]}T{value[11:]}+00:00"
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
     return value.isoformat(timespec="microseconds")
@@ -102,7 +110,7 @@ def _f(value: object) -> str:
 
 
 def event_header_tail(
-    time: datetime,
+    time: datetime | str,
     actor_id: int | None,
     actor_username: str,
     organization_id: str | None,
@@ -113,11 +121,18 @@ def event_header_tail(
     nonce: bytes,
     ciphertext: bytes,
 ) -> str:
-    """The canonical header after the sequence field (PostgreSQL adds the sequence itself)."""
+    """The canonical header after the sequence field (PostgreSQL adds the sequence itself).
+
+    Each field is ``<length>:<text>;`` and a missing one ``-;`` (what ``_f`` spells; inlined
+    here because the verifier runs this for every event).
+    """
+    when = canonical_time(time)
+    actor = "-;" if actor_id is None else _f(actor_id)
+    organization = "-;" if organization_id is None else _f(organization_id)
     return (
-        f"{_f(canonical_time(time))}{_f(actor_id)}{_f(actor_username)}{_f(organization_id)}"
-        f"{_f(action)}{_f(target_label)}{_f(target_id)}{_f(key_id)}"
-        f"{len(nonce)}:{len(ciphertext)};"
+        f"{len(when)}:{when};{actor}{len(actor_username)}:{actor_username};{organization}"
+        f"{len(action)}:{action};{len(target_label)}:{target_label};"
+        f"{len(target_id)}:{target_id};{len(key_id)}:{key_id};{len(nonce)}:{len(ciphertext)};"
     )
 
 
@@ -150,19 +165,14 @@ def event_canonical_bytes(
 
 
 def canonical_bytes_from_tail(sequence: int, tail: str, nonce: bytes, ciphertext: bytes) -> bytes:
-    return f"{EVENT_VERSION};{_f(sequence)}{tail}".encode() + bytes(nonce) + bytes(ciphertext)
+    number = str(sequence)
+    header = f"{EVENT_VERSION};{len(number)}:{number};{tail}"
+    return header.encode() + bytes(nonce) + bytes(ciphertext)
 
 
 def chain_hash(prev_hash: str, canonical: bytes) -> str:
     """``SHA-256(prev_hash || canonical)``, the previous hash taken as its 32 raw bytes."""
     return sha256(bytes.fromhex(prev_hash) + canonical).hexdigest()
-
-
-def sqlite_chain_hash(
-    prev_hash: str, sequence: int, tail: str, nonce: bytes, ciphertext: bytes
-) -> str:
-    """``audit_chain_hash()`` inside SQLite: the append statement chains in the database."""
-    return chain_hash(prev_hash, canonical_bytes_from_tail(sequence, tail, nonce, ciphertext))
 
 
 def checkpoint_canonical_bytes(sequence: int, hash: str, time: datetime, key_id: str) -> bytes:

@@ -76,21 +76,23 @@ def _ensure_head() -> None:
     )
 
 
-def _lock_head() -> tuple[int, str]:
-    """Lock the chain head row; every writer queues here, so the chain never forks.
+_SELECT_HEAD = "SELECT last_sequence, last_hash FROM audit_auditchainhead WHERE id = 1"
+_HEAD_UPDATE = (
+    "UPDATE audit_auditchainhead SET last_sequence = %s, previous_hash = %s, last_hash = %s "
+    "WHERE id = 1"
+)
 
-    On SQLite the transaction already holds the database write lock (IMMEDIATE mode).
-    """
+
+def _lock_head() -> tuple[int, str]:
+    """Lock the chain head row and read it (on SQLite the transaction holds the lock)."""
     connection = connections[AuditChainHead.objects.db]
-    sql = "SELECT last_sequence, last_hash FROM audit_auditchainhead WHERE id = 1"
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(f"{_SELECT_HEAD}{lock}")
         row = cursor.fetchone()
         if row is None:
             _ensure_head()
-            cursor.execute(sql)
+            cursor.execute(f"{_SELECT_HEAD}{lock}")
             row = cursor.fetchone()
     return row
 
@@ -100,88 +102,37 @@ _EVENT_INSERT = (
     "action, target_label, target_id, key_id, nonce, ciphertext, prev_hash, hash) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
-# PostgreSQL: lock the head, chain the hash and insert the event in one round trip. The
-# UPDATE takes the same row lock as SELECT ... FOR UPDATE; its SET expressions read the
-# newest committed head (re-checked after the lock wait), so two writers never share a
-# predecessor. The hash is the same SHA-256 over the same canonical bytes as in Python
-# (audit.crypto); only the sequence field is spelled out here.
-_POSTGRESQL_APPEND = """
-WITH head AS (
-    UPDATE audit_auditchainhead
-    SET last_sequence = last_sequence + 1,
-        previous_hash = last_hash,
-        last_hash = encode(sha256(
-            decode(last_hash, 'hex')
-            || convert_to(
-                %s || length((last_sequence + 1)::text)::text || ':'
-                || (last_sequence + 1)::text || ';' || %s,
-                'UTF8')
-            || %s::bytea || %s::bytea
-        ), 'hex')
-    WHERE id = 1
-    RETURNING last_sequence, previous_hash, last_hash
+# PostgreSQL: one round trip to ``audit_append()`` (audit/database.py), which locks the
+# head row, chains the hash and inserts the event.
+_POSTGRESQL_APPEND = (
+    "SELECT o_sequence, o_prev_hash, o_hash "
+    "FROM audit_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
-INSERT INTO audit_auditevent (sequence, time, actor_id, actor_username, organization_id,
-    action, target_label, target_id, key_id, nonce, ciphertext, prev_hash, hash)
-SELECT last_sequence, %s, %s, %s, %s, %s, %s, %s, %s, %s::bytea, %s::bytea,
-    previous_hash, last_hash
-FROM head
-RETURNING sequence, prev_hash, hash
-"""
 
 
 def _append_postgresql(connection: Any, fields: tuple) -> tuple[int, str, str] | None:
-    time, actor_id, username, organization, action, label, target_id, key_id, nonce, cipher = fields
-    tail = event_header_tail(*fields)
     with connection.cursor() as cursor:
         cursor.execute(
             _POSTGRESQL_APPEND,
-            [f"{EVENT_VERSION};", tail, nonce, cipher, time, *fields[1:]],
-        )
-        return cursor.fetchone()
-
-
-# SQLite: the same single statement, chained by ``audit_chain_hash`` (a Python function
-# registered on every connection) and with the head advanced by a trigger. The transaction
-# holds SQLite's write lock from its start (IMMEDIATE), so writers are already serialised.
-_SQLITE_APPEND = """
-INSERT INTO audit_auditevent (sequence, time, actor_id, actor_username, organization_id,
-    action, target_label, target_id, key_id, nonce, ciphertext, prev_hash, hash)
-SELECT last_sequence + 1, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, last_hash,
-    audit_chain_hash(last_hash, last_sequence + 1, %s, %s, %s)
-FROM audit_auditchainhead WHERE id = 1
-RETURNING sequence, prev_hash, hash
-"""
-
-
-def _append_sqlite(connection: Any, fields: tuple) -> tuple[int, str, str] | None:
-    nonce, ciphertext = fields[8], fields[9]
-    time = connection.ops.adapt_datetimefield_value(fields[0])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _SQLITE_APPEND,
-            [time, *fields[1:], event_header_tail(*fields), nonce, ciphertext],
+            [f"{EVENT_VERSION};", event_header_tail(*fields), fields[8], fields[9], *fields[:8]],
         )
         return cursor.fetchone()
 
 
 def _append_generic(connection: Any, fields: tuple) -> tuple[int, str, str]:
-    """Other databases: lock the head, insert, move the head (three statements)."""
+    """SQLite and others: lock the head, insert, move the head (three short statements).
+
+    On SQLite the transaction holds the database write lock from its start (IMMEDIATE),
+    so writers are serialised before they read the head.
+    """
     last_sequence, prev_hash = _lock_head()
     sequence = last_sequence + 1
     event_hash = chain_hash(prev_hash, event_canonical_bytes(sequence, *fields))
     time = connection.ops.adapt_datetimefield_value(fields[0])
     with connection.cursor() as cursor:
         cursor.execute(_EVENT_INSERT, [sequence, time, *fields[1:], prev_hash, event_hash])
-        cursor.execute(
-            "UPDATE audit_auditchainhead "
-            "SET last_sequence = %s, previous_hash = %s, last_hash = %s WHERE id = 1",
-            [sequence, prev_hash, event_hash],
-        )
+        cursor.execute(_HEAD_UPDATE, [sequence, prev_hash, event_hash])
     return sequence, prev_hash, event_hash
-
-
-_APPEND = {"postgresql": _append_postgresql, "sqlite": _append_sqlite}
 
 
 def _queue_checkpoint() -> None:
@@ -229,14 +180,13 @@ def audit_record(
         ciphertext,
     )
     connection = connections[AuditEvent.objects.db]
-    append = _APPEND.get(connection.vendor)
-    if append is None:
-        appended = _append_generic(connection, fields)
-    else:
-        appended = append(connection, fields)
+    if connection.vendor == "postgresql":
+        appended = _append_postgresql(connection, fields)
         if appended is None:  # no head row (a flushed database)
             _ensure_head()
-            appended = append(connection, fields)
+            appended = _append_postgresql(connection, fields)
+    else:
+        appended = _append_generic(connection, fields)
     sequence, prev_hash, event_hash = appended
     if sequence % CHECKPOINT_EVERY == 0:
         transaction.on_commit(_queue_checkpoint)

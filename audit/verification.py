@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import json
 import time as clock
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from hashlib import sha256
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.db import connections
 
 from audit.crypto import (
     canonical_time,
@@ -147,6 +148,26 @@ def read_verify_key_lines(lines: Iterable[str]) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
+_SELECT_EVENTS = (
+    "SELECT sequence, {time}, actor_id, actor_username, organization_id, action, target_label, "
+    "target_id, key_id, nonce, ciphertext, prev_hash, hash FROM audit_auditevent ORDER BY sequence"
+)
+
+
+def _event_rows(chunk_size: int) -> Iterator[tuple]:
+    """Raw tuples in sequence order, streamed (a server-side cursor on PostgreSQL).
+
+    No ORM converters: SQLite's timestamps stay text (an expression has no declared type, so
+    sqlite3 leaves it alone), which ``canonical_time`` reads directly.
+    """
+    connection = connections[AuditEvent.objects.db]
+    time = "time || ''" if connection.vendor == "sqlite" else "time"
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(_SELECT_EVENTS.format(time=time))
+        while rows := cursor.fetchmany(chunk_size):
+            yield from rows
+
+
 def _self_consistent(row: tuple, sequence: int) -> bool:
     """Does the row's stored hash match its own content placed at ``sequence``?"""
     try:
@@ -231,6 +252,7 @@ def verify_chain(
     result.checkpoints = len(checkpoints)
     result.problem = _check_signatures(checkpoints, keys)
     if result.problem is not None:
+        result.seconds = clock.perf_counter() - started
         return result
     signed: dict[int, list[CheckpointRecord]] = {}
     for checkpoint in checkpoints:
@@ -241,12 +263,7 @@ def verify_chain(
     expected = 1
     prev_digest = bytes(32)
     prev_hex = GENESIS_HASH
-    rows = (
-        AuditEvent.objects.order_by("sequence")
-        .values_list(*EVENT_COLUMNS)
-        .iterator(chunk_size=chunk_size)
-    )
-    for row in rows:
+    for row in _event_rows(chunk_size):
         sequence = row[0]
         if sequence != expected:
             result.problem = Problem(

@@ -176,8 +176,9 @@ CACHES = {
 }
 
 # Celery: unset broker = eager (tasks run inline, in-process), the embedded default.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
+# Eager mode never connects; the in-memory transport keeps kombu from guessing a host.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
@@ -187,6 +188,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "audit.checkpoint_audit",
     "schedule": 600.0,  # every 10 minutes
+}
+CELERY_BEAT_SCHEDULE["idempotency-records-purge"] = {
+    "task": "services_directory.tasks.idempotency_records_purge",
+    "schedule": 24 * 3600.0,  # daily
 }
 
 EMAIL_BACKEND = os.environ.get(
@@ -203,6 +208,12 @@ CONTINUUM_KEY_FILE = Path(os.environ.get("CONTINUUM_KEY_FILE", VAR_DIR / "keys.j
 # Generating a key file is for development only; decided here, from the environment, because
 # the test runner turns DEBUG off after settings load.
 CONTINUUM_GENERATE_KEYS = env_bool("CONTINUUM_GENERATE_KEYS", default=DEBUG)
+# Answers stored for Idempotency-Key retries are kept this many days, then purged daily.
+CONTINUUM_IDEMPOTENCY_RETENTION_DAYS = int(
+    os.environ.get("CONTINUUM_IDEMPOTENCY_RETENTION_DAYS", "30")
+)
+if CONTINUUM_IDEMPOTENCY_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("CONTINUUM_IDEMPOTENCY_RETENTION_DAYS must be 1 or more")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:

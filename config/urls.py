@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("services_directory.api.urls")),
+    path("api/v1/", include("referral.api.urls")),
     path("api/v1/", include("audit.urls")),
 ]

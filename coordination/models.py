@@ -1,0 +1,191 @@
+"""Task-force coordination: what needs a human (the board), case conferences, and the daily
+flow rollups that keep the dashboard fast over years of data.
+
+The board itself is computed from rules over live data (``coordination.selectors``); what is
+stored here is only what people add to it: who took an item and what they noted.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from services_directory.models import Organization, TaskForce
+
+# Upper bounds (seconds) of the duration histogram buckets; the last bucket is open.
+# Percentiles are estimated within a bucket, so they are accurate to the bucket width.
+DURATION_BUCKETS = (
+    60, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 12 * 3600,
+    86400, 2 * 86400, 3 * 86400, 5 * 86400, 7 * 86400, 10 * 86400, 14 * 86400,
+    21 * 86400, 30 * 86400, 45 * 86400, 60 * 86400, 90 * 86400, 180 * 86400, 365 * 86400,
+)  # fmt: skip
+
+
+class BoardRule(models.TextChoices):
+    PAST_SLA = "past_sla", "Referral past its SLA"
+    NEAR_SLA = "near_sla", "Referral near its SLA"
+    DECLINED_NO_FOLLOW_UP = "declined_no_follow_up", "Declined, no new referral within 72 h"
+    STALLED = "stalled", "Stalled between stages (14 days)"
+    NO_CAPACITY = "no_capacity", "Service at zero capacity or not accepting"
+
+
+class BoardItemState(models.Model):
+    """A coordinator's hold on a board item: assignment and notes. The item is identified by
+    its rule and target (a referral, a person or a service)."""
+
+    task_force = models.ForeignKey(TaskForce, on_delete=models.CASCADE, related_name="+")
+    rule = models.CharField(max_length=32, choices=BoardRule.choices)
+    target_label = models.CharField(max_length=100)
+    target_id = models.CharField(max_length=64)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task_force", "rule", "target_label", "target_id"],
+                name="one_state_per_board_item",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.target_label}:{self.target_id}"
+
+
+class CaseConference(models.Model):
+    task_force = models.ForeignKey(
+        TaskForce, on_delete=models.CASCADE, related_name="case_conferences"
+    )
+    held_on = models.DateField()
+    title = models.CharField(max_length=200)
+    minutes = models.TextField(blank=True, help_text="Pseudonymous: display names only.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-held_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.held_on})"
+
+
+class AgendaItem(models.Model):
+    conference = models.ForeignKey(
+        CaseConference, on_delete=models.CASCADE, related_name="agenda_items"
+    )
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=300)
+    rule = models.CharField(max_length=32, choices=BoardRule.choices, blank=True)
+    referral = models.ForeignKey(
+        "referral.Referral", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    person = models.ForeignKey(
+        "referral.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    discussion = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ActionItem(models.Model):
+    conference = models.ForeignKey(
+        CaseConference, on_delete=models.CASCADE, related_name="action_items"
+    )
+    agenda_item = models.ForeignKey(
+        AgendaItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    description = models.CharField(max_length=500)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_on = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class DailyTransitionRollup(models.Model):
+    """Referral transitions of one UTC day, per sender and receiver organisation, pathway,
+    stage and step, with duration histograms (time in the previous state, and since the
+    journey began). Written by the nightly rollup; never by hand."""
+
+    day = models.DateField()
+    sender_organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+"
+    )
+    receiving_organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+"
+    )
+    pathway = models.CharField(max_length=24)
+    stage = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    count = models.PositiveIntegerField()
+    previous_histogram = models.JSONField(default=list)
+    journey_histogram = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "day",
+                    "sender_organization",
+                    "receiving_organization",
+                    "pathway",
+                    "stage",
+                    "from_status",
+                    "to_status",
+                ],
+                name="one_transition_rollup_row",
+            )
+        ]
+        indexes = [models.Index(fields=["day", "receiving_organization"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.from_status}->{self.to_status} x{self.count}"
+
+
+class DailyContactRollup(models.Model):
+    day = models.DateField()
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    pathway = models.CharField(max_length=24)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "organization", "pathway"], name="one_contact_rollup_row"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.organization_id} {self.pathway} x{self.count}"
+
+
+class RollupRun(models.Model):
+    """The days the rollup has completed: the API uses rollups for these, live data after."""
+
+    day = models.DateField(unique=True)
+    finished_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return str(self.day)

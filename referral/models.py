@@ -1,0 +1,336 @@
+"""People, consent, contacts and referrals.
+
+Identifying fields are stored only as ciphertext (``*_enc``), each person under a data key of
+their own that is wrapped by the master encryption key (``referral.crypto``); destroying the
+wrapped key erases the person (crypto-shredding) while counts, dates and statuses remain.
+Who may read what is decided in ``referral.selectors`` with object permissions granted to
+organisation groups through guardian's direct foreign-key models below.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from services_directory.models import Organization, Service, Stage
+
+REDISCLOSURE_NOTICE = (
+    "This information has been disclosed to you from records protected by federal "
+    "confidentiality rules (42 CFR part 2) and by the GDPR (art. 9). These rules prohibit you "
+    "from making any further disclosure of this information unless it is expressly permitted "
+    "by the written consent of the person to whom it pertains or as otherwise permitted by "
+    "42 CFR part 2 and applicable data-protection law. A general authorization for the "
+    "release of medical or other information is NOT sufficient for this purpose. The rules "
+    "restrict any use of the information to investigate or prosecute the person."
+)
+
+
+class Pathway(models.TextChoices):
+    """The six deflection pathways (PTACC)."""
+
+    SELF_REFERRAL = "self_referral", "Self-referral"
+    ACTIVE_OUTREACH = "active_outreach", "Active outreach"
+    NALOXONE_PLUS = "naloxone_plus", "Naloxone plus"
+    OFFICER_PREVENTION = "officer_prevention", "Officer prevention"
+    OFFICER_INTERVENTION = "officer_intervention", "Officer intervention"
+    COMMUNITY_RESPONSE = "community_response", "Community response"
+
+
+class Person(models.Model):
+    """Someone being helped. Pseudonymous first: ``display_name`` is all that is required."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    display_name = models.CharField(max_length=80, help_text="Street name or initials.")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="people"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The person's own data key, wrapped (AES-GCM) by the master key ``data_key_id``.
+    # NULL after erasure: the ciphertexts below can then never be read again.
+    wrapped_data_key = models.BinaryField(null=True, editable=False)
+    data_key_id = models.CharField(max_length=64, blank=True, editable=False)
+    given_name_enc = models.BinaryField(null=True, editable=False)
+    family_name_enc = models.BinaryField(null=True, editable=False)
+    birth_date_enc = models.BinaryField(null=True, editable=False)
+    phone_enc = models.BinaryField(null=True, editable=False)
+    notes_enc = models.BinaryField(null=True, editable=False)
+    # HMAC of normalised names + birth date under the blind-index key: exact duplicate
+    # detection without plaintext. Empty when there is too little to match on, or erased.
+    blind_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    blind_index_key_id = models.CharField(max_length=64, blank=True, editable=False)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        permissions = [("view_person_identity", "Can view the person's identifying fields")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class PersonUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Person, on_delete=models.CASCADE)
+
+
+class PersonGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Person, on_delete=models.CASCADE)
+
+
+class ConsentMethod(models.TextChoices):
+    VERBAL_WITNESSED = "verbal_witnessed", "Verbal, witnessed"
+    WRITTEN = "written", "Written"
+    ELECTRONIC = "electronic", "Electronic"
+
+
+class Consent(models.Model):
+    """What a person agreed may be disclosed, by whom, to whom, for what, until when
+    (42 CFR Part 2 §2.31; GDPR art. 9(2)(a)). Revocable; revocation stops future disclosure."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
+    disclosing_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="consents_given"
+    )
+    recipients = models.ManyToManyField(
+        Organization, related_name="consents_received", blank=True
+    )
+    stages = models.JSONField(default=list, blank=True, help_text="Continuum stages covered.")
+    information = models.TextField(help_text="How much and what kind of information.")
+    purpose = models.TextField()
+    method = models.CharField(max_length=20, choices=ConsentMethod.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    given_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_on_event = models.CharField(max_length=200, blank=True)
+    expired_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when expires_on_event happened."
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    redisclosure_notice = models.TextField(default=REDISCLOSURE_NOTICE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-given_at", "id"]
+        indexes = [models.Index(fields=["person", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"Consent {self.id} for {self.person_id}"
+
+
+class Offer(models.TextChoices):
+    NALOXONE = "naloxone", "Naloxone"
+    SYRINGES = "syringes", "Syringes"
+    TESTING = "testing", "Testing"
+    INFORMATION = "information", "Information"
+    FOOD = "food", "Food"
+    REFERRAL = "referral", "Referral"
+
+
+class Contact(models.Model):
+    """One outreach or police encounter, logged in the street."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client_uuid = models.UUIDField(unique=True, help_text="The phone's own id for this contact.")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="contacts"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    occurred_at = models.DateTimeField()
+    place = models.CharField(max_length=120, blank=True, help_text="Coarse place, no address.")
+    pathway = models.CharField(max_length=24, choices=Pathway.choices)
+    offered = models.JSONField(default=list, blank=True)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+    )
+    notes_enc = models.BinaryField(null=True, editable=False)
+    notes_key_id = models.CharField(max_length=64, blank=True, editable=False)
+    # SHA-256 of the canonical request body: a replay with the same body is the same contact.
+    request_fingerprint = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "id"]
+        indexes = [models.Index(fields=["organization", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"Contact {self.id}"
+
+
+class Urgency(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
+
+
+class ReferralStatus(models.TextChoices):
+    SENT = "sent", "Sent"
+    ACCEPTED = "accepted", "Accepted"
+    ENGAGED = "engaged", "Engaged"
+    COMPLETED = "completed", "Completed"
+    DISENGAGED = "disengaged", "Disengaged (lost to follow-up)"
+    FORWARDED = "forwarded", "Forwarded"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Referral(models.Model):
+    """A hand-off from a sender to a service, for a person (or anonymous), on a pathway."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client_uuid = models.UUIDField(null=True, blank=True, unique=True)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sender_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="referrals_sent"
+    )
+    to_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals")
+    receiving_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="referrals_received"
+    )
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    pathway = models.CharField(max_length=24, choices=Pathway.choices)
+    reason = models.TextField(blank=True)
+    urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # True when the person's identifying data is disclosed to the receiving organisation,
+    # under ``consent``; False for anonymous (pseudonym-only) referrals.
+    identified = models.BooleanField(default=False)
+    consent = models.ForeignKey(
+        Consent, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
+    status = models.CharField(
+        max_length=12, choices=ReferralStatus.choices, default=ReferralStatus.SENT
+    )
+    status_changed_at = models.DateTimeField()
+    sla_due_at = models.DateTimeField(help_text="When a referral still sent expires.")
+    # When this person's way along the continuum began: the originating contact, else the
+    # first referral of the forwarding chain, else this referral. Flows measure "time from
+    # first contact to treatment entry" from here.
+    journey_started_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        indexes = [
+            models.Index(fields=["sender_organization", "-created_at"]),
+            models.Index(fields=["receiving_organization", "status", "-created_at"]),
+            models.Index(fields=["status", "sla_due_at"]),
+        ]
+        permissions = [
+            ("view_referral_notes", "Can view clinical and engagement notes"),
+            ("transition_referral", "Can move the referral through its states"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral {self.id} ({self.status})"
+
+
+class ReferralUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Referral, on_delete=models.CASCADE)
+
+
+class ReferralGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Referral, on_delete=models.CASCADE)
+
+
+class ReferralEvent(models.Model):
+    """One transition, immutable: who moved the referral from which state to which, why."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_status = models.CharField(max_length=12, choices=ReferralStatus.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=ReferralStatus.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    # Seconds spent in ``from_status``, and since the journey began: stored at transition
+    # time so that flows take medians and percentiles with plain aggregates.
+    seconds_in_previous = models.PositiveBigIntegerField(null=True, blank=True)
+    seconds_since_journey_start = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["to_status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class ReferralNote(models.Model):
+    """Clinical or engagement note of the receiving organisation; encrypted; never shown to
+    the sender or coordinators."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    text_enc = models.BinaryField()
+    key_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Note {self.id}"
+
+
+class Notification(models.Model):
+    """Closed loop: the sender's organisation learns each outcome (status only)."""
+
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="notifications"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.ForeignKey(ReferralEvent, on_delete=models.CASCADE, related_name="+")
+    message = models.CharField(max_length=300)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "organization"], name="one_notification_per_event_and_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.message

@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
 from audit.errors import DomainError
+from audit.models import AuditAction
+from audit.services import audit_record
 from services_directory import services
 from services_directory.models import (
     Language,
@@ -60,6 +62,28 @@ class OwnOrganizationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        audit_admin_change(request, form, formsets, change)
+
+
+def audit_admin_change(request, form, formsets, change) -> None:
+    """Admin edits are audited like API edits: who changed which fields of what."""
+    instance = form.instance
+    inlines = sorted(
+        formset.model._meta.model_name for formset in formsets if formset.has_changed()
+    )
+    organization_id = getattr(instance, "organization_id", None) or (
+        instance.pk if isinstance(instance, Organization) else None
+    )
+    audit_record(
+        actor=request.user,
+        action=AuditAction.UPDATE if change else AuditAction.CREATE,
+        target=instance,
+        organization_id=str(organization_id) if organization_id else None,
+        data={"fields": sorted(form.changed_data), "inlines": inlines, "via": "admin"},
+    )
 
 
 class ScheduleInline(admin.TabularInline):
@@ -123,8 +147,9 @@ class ServiceAdmin(OwnOrganizationAdmin):
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
+        admin.ModelAdmin.save_related(self, request, form, formsets, change)
         services.opening_hours_rebuild(service_ids=[form.instance.pk])
+        audit_admin_change(request, form, formsets, change)
 
 
 @admin.register(Location)
@@ -143,10 +168,11 @@ class LocationAdmin(OwnOrganizationAdmin):
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
+        admin.ModelAdmin.save_related(self, request, form, formsets, change)
         services.opening_hours_rebuild(
             service_ids=form.instance.service_at_locations.values_list("service_id", flat=True)
         )
+        audit_admin_change(request, form, formsets, change)
 
 
 @admin.register(Organization)
@@ -176,6 +202,7 @@ class OrganizationAdmin(OwnOrganizationAdmin):
         if not request.user.is_superuser:
             raise PermissionDenied
         created = services.organization_create(
+            actor=request.user,
             name=obj.name,
             kind=obj.kind,
             description=obj.description,
@@ -201,4 +228,7 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username"]
 
     def save_model(self, request, obj, form, change):
-        services.membership_set(user=obj.user, organization=obj.organization, role=obj.role)
+        membership = services.membership_set(
+            actor=request.user, user=obj.user, organization=obj.organization, role=obj.role
+        )
+        obj.pk = membership.pk

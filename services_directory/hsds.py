@@ -53,6 +53,8 @@ from django.db import models, transaction
 from django.db.models import Prefetch, QuerySet
 
 from audit.errors import DomainError
+from audit.models import AuditAction
+from audit.services import audit_record
 from services_directory.models import (
     Language,
     Location,
@@ -554,6 +556,14 @@ class _Importer:
                 pk, created = handler(record, where=kind)
                 if self.rebuild:
                     opening_hours_rebuild(service_ids=sorted(self.rebuild, key=str))
+                if created or self.changed:
+                    # In the record's own savepoint: the audit event stands or falls with it.
+                    audit_record(
+                        actor=None,
+                        action=AuditAction.IMPORT,
+                        target=(f"services_directory.{kind}", pk),
+                        data={"source": "hsds", "created": created},
+                    )
         except RECORD_ERRORS as exc:
             self.error(kind, record_id, _reason(exc))
             return

@@ -18,6 +18,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from audit.errors import Forbidden, ValidationFailed
+from audit.models import AuditAction
+from audit.services import audit_record
 from services_directory.models import (
     Language,
     Location,
@@ -110,6 +112,16 @@ def organization_admin_check(*, actor, organization_id: uuid.UUID | None) -> Non
         )
 
 
+def _audit_change(actor, target, organization_id, changed: dict[str, Any]) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        target=target,
+        organization_id=str(organization_id) if organization_id else None,
+        data=changed,
+    )
+
+
 def _full_clean(instance, *, exclude: Iterable[str] = ()) -> None:
     # Model validation (choices, validators) in one place; Django's ValidationError is
     # rendered as a 400 naming the field by the API's exception handler.
@@ -135,7 +147,13 @@ def _assign(instance, data: dict[str, Any], allowed: frozenset[str]) -> dict[str
 
 @transaction.atomic
 def organization_create(
-    *, name: str, kind: str, description: str, id: uuid.UUID | None = None, **fields: Any
+    *,
+    name: str,
+    kind: str,
+    description: str,
+    id: uuid.UUID | None = None,
+    actor=None,
+    **fields: Any,
 ) -> Organization:
     """An organisation and its own auth group (object permissions are granted to groups)."""
     organization_id = id or uuid.uuid4()
@@ -145,11 +163,20 @@ def organization_create(
     )
     _full_clean(organization)
     organization.save(force_insert=True)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=organization,
+        organization_id=str(organization.pk),
+        data={"name": name, "kind": kind},
+    )
     return organization
 
 
 @transaction.atomic
-def organization_update(*, organization: Organization, data: dict[str, Any]) -> Organization:
+def organization_update(
+    *, organization: Organization, data: dict[str, Any], actor=None
+) -> Organization:
     allowed = frozenset(
         {
             "name",
@@ -164,36 +191,66 @@ def organization_update(*, organization: Organization, data: dict[str, Any]) -> 
             "parent_organization_id",
         }
     )
-    if _assign(organization, data, allowed):
+    if changed := _assign(organization, data, allowed):
         _full_clean(organization)
         organization.save()
+        _audit_change(actor, organization, organization.pk, changed)
     return organization
 
 
 @transaction.atomic
 def task_force_create(
-    *, name: str, area: str, time_zone: str, organizations: Sequence[Organization] = ()
+    *,
+    name: str,
+    area: str,
+    time_zone: str,
+    organizations: Sequence[Organization] = (),
+    actor=None,
 ) -> TaskForce:
     task_force = TaskForce(name=name, area=area, time_zone=time_zone)
     _full_clean(task_force)
     task_force.save()
     task_force.organizations.set(organizations)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=task_force,
+        data={
+            "name": name,
+            "time_zone": time_zone,
+            "organizations": sorted(str(o.pk) for o in organizations),
+        },
+    )
     return task_force
 
 
 @transaction.atomic
-def membership_set(*, user, organization: Organization, role: str) -> Membership:
+def membership_set(*, user, organization: Organization, role: str, actor=None) -> Membership:
     """Place a user in an organisation with a role (replacing an earlier place)."""
     membership = Membership.objects.filter(user=user).select_for_update().first()
+    before = None
     if membership is None:
         membership = Membership(user=user, organization=organization, role=role)
     else:
+        before = {"organization": str(membership.organization_id), "role": membership.role}
         if membership.organization_id != organization.id:
             user.groups.remove(membership.organization.group)
         membership.organization, membership.role = organization, role
     _full_clean(membership, exclude=["user"])
     membership.save()
     user.groups.add(organization.group)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if before is None else AuditAction.UPDATE,
+        target=membership,
+        organization_id=str(organization.pk),
+        data={
+            "user": user.pk,
+            "organization": str(organization.pk),
+            "role": role,
+            "before": before,
+        },
+    )
     return membership
 
 
@@ -225,12 +282,19 @@ def service_create(
     _assign(service, data, SERVICE_FIELDS)
     _full_clean(service)
     service.save(force_insert=True)
-    _service_related_replace(
+    related = _service_related_replace(
         service=service,
         location_ids=location_ids,
         languages=languages,
         phones=phones,
         schedules=schedules,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=service,
+        organization_id=str(organization.pk),
+        data={**data, "related": related},
     )
     return service
 
@@ -250,16 +314,18 @@ def service_update(
     that a retried request leaves the same state."""
     organization_admin_check(actor=actor, organization_id=service.organization_id)
     service = Service.objects.select_for_update().get(pk=service.pk)
-    if _assign(service, data, SERVICE_FIELDS):
+    if changed := _assign(service, data, SERVICE_FIELDS):
         _full_clean(service)
         service.save()
-    _service_related_replace(
+    related = _service_related_replace(
         service=service,
         location_ids=location_ids,
         languages=languages,
         phones=phones,
         schedules=schedules,
     )
+    if changed or related:
+        _audit_change(actor, service, service.organization_id, {**changed, "related": related})
     return service
 
 
@@ -270,7 +336,8 @@ def _service_related_replace(
     languages: Sequence[str] | None,
     phones: Sequence[dict[str, str]] | None,
     schedules: Sequence[WeeklyHours] | None,
-) -> None:
+) -> list[str]:
+    """Replace the related lists given; returns the names of those replaced."""
     hours_changed = False
     if location_ids is not None:
         wanted = set(location_ids)
@@ -313,6 +380,13 @@ def _service_related_replace(
         hours_changed = True
     if hours_changed:
         opening_hours_rebuild(service_ids=[service.pk])
+    given = {
+        "location_ids": location_ids,
+        "languages": languages,
+        "phones": phones,
+        "schedules": schedules,
+    }
+    return sorted(name for name, value in given.items() if value is not None)
 
 
 def language_set_replace(*, service: Service, codes: Sequence[str]) -> None:
@@ -343,6 +417,13 @@ def location_create(
     location.save(force_insert=True)
     if schedules is not None:
         schedule_set_replace(owner=location, schedules=schedules)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=location,
+        organization_id=str(organization.pk),
+        data={**data, "schedules": schedules is not None},
+    )
     return location
 
 
@@ -365,6 +446,13 @@ def location_update(
     elif "time_zone" in changed:
         opening_hours_rebuild(
             service_ids=list(location.services.values_list("pk", flat=True)),
+        )
+    if changed or schedules is not None:
+        _audit_change(
+            actor,
+            location,
+            location.organization_id,
+            {**changed, "schedules": schedules is not None},
         )
     return location
 

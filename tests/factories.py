@@ -112,3 +112,84 @@ class ServiceFactory(factory.Factory):
             schedules=schedules,
             phones=phones,
         )
+
+
+def person_create_for(user, *, display_name: str = "J.D.", **identity):
+    """A person recorded by ``user``'s organisation through the service, as the API does."""
+    from referral.services.people import person_create
+
+    return person_create(actor=user, display_name=display_name, **identity)
+
+
+def consent_create_for(user, person, *, recipients=(), stages=(), **fields):
+    """A consent recorded by ``user`` (of the organisation that recorded ``person``)."""
+    from referral.services.consents import consent_create
+
+    values = {
+        "information": "Names, date of birth and phone number.",
+        "purpose": "Treatment referral.",
+        "method": "verbal_witnessed",
+        **fields,
+    }
+    return consent_create(
+        actor=user,
+        person=person,
+        recipients=[o.pk for o in recipients],
+        stages=list(stages),
+        **values,
+    )
+
+
+def care_network():
+    """A task force of four organisations with one member each, plus a stranger outside it:
+    outreach (records people), clinic (receives referrals), police, and a coordinator at the
+    municipality. Returns a namespace of organisations and users."""
+    from types import SimpleNamespace
+
+    outreach = OrganizationFactory(name="Street Outreach", kind=OrganizationKind.RED_CROSS)
+    clinic = OrganizationFactory(name="Clinic", kind=OrganizationKind.TREATMENT)
+    police = OrganizationFactory(name="Police", kind=OrganizationKind.POLICE)
+    municipality = OrganizationFactory(name="Municipality", kind=OrganizationKind.MUNICIPALITY)
+    elsewhere = OrganizationFactory(name="Elsewhere", kind=OrganizationKind.NGO)
+    TaskForceFactory(organizations=[outreach, clinic, police, municipality])
+    return SimpleNamespace(
+        outreach=outreach,
+        clinic=clinic,
+        police=police,
+        municipality=municipality,
+        elsewhere=elsewhere,
+        volunteer=member(organization=outreach, role=Role.VOLUNTEER),
+        provider=member(organization=clinic, role=Role.PROVIDER),
+        officer=member(organization=police, role=Role.OFFICER),
+        coordinator=member(organization=municipality, role=Role.COORDINATOR),
+        stranger=member(organization=elsewhere, role=Role.PROVIDER),
+        clinic_service=ServiceFactory(organization=clinic, stage=Stage.TREATMENT),
+    )
+
+
+def referral_to(person, *, sender, service, identified: bool = True, consent=None, **fields):
+    """A referral row made directly (not through the referral services) with its grants."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from referral.models import Pathway, Referral
+    from referral.permissions import referral_grant
+
+    now = timezone.now()
+    referral = Referral.objects.create(
+        person=person,
+        sender=sender,
+        sender_organization=sender.membership.organization,
+        to_service=service,
+        receiving_organization=service.organization,
+        stage=service.stage,
+        pathway=fields.pop("pathway", Pathway.ACTIVE_OUTREACH),
+        identified=identified,
+        consent=consent,
+        status_changed_at=now,
+        sla_due_at=now + timedelta(hours=service.referral_sla_hours),
+        **fields,
+    )
+    referral_grant(referral=referral)
+    return referral

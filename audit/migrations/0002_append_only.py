@@ -1,9 +1,9 @@
 """Create the chain head row, make the event and checkpoint tables append-only and, on
-SQLite, let an insert advance the head."""
+PostgreSQL, install the one-round-trip append function."""
 
 from django.db import migrations
 
-from audit import append_only
+from audit import database
 
 
 def create_head(apps, schema_editor):
@@ -14,23 +14,23 @@ def create_head(apps, schema_editor):
 
 
 def install_triggers(apps, schema_editor):
-    for statement in append_only.install_sql(schema_editor.connection.vendor):
+    for statement in database.install_sql(schema_editor.connection.vendor):
         schema_editor.execute(statement)
 
 
 def remove_triggers(apps, schema_editor):
-    for statement in append_only.remove_sql(schema_editor.connection.vendor):
+    for statement in database.remove_sql(schema_editor.connection.vendor):
         schema_editor.execute(statement)
 
 
-def install_head_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute(append_only.SQLITE_HEAD_TRIGGER)
+def install_append(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(database.POSTGRESQL_APPEND_FUNCTION)
 
 
-def remove_head_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute("DROP TRIGGER IF EXISTS audit_auditevent_advance_head;")
+def remove_append(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP FUNCTION IF EXISTS audit_append;")
 
 
 class Migration(migrations.Migration):
@@ -39,5 +39,5 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunPython(create_head, migrations.RunPython.noop),
         migrations.RunPython(install_triggers, remove_triggers),
-        migrations.RunPython(install_head_trigger, remove_head_trigger),
+        migrations.RunPython(install_append, remove_append),
     ]

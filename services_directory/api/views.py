@@ -28,6 +28,7 @@ from services_directory.api.serializers import (
     TokenOutput,
     split_service_input,
 )
+from services_directory.idempotency import idempotent
 from services_directory.services import WeeklyHours
 
 
@@ -152,6 +153,7 @@ class ServiceListApi(APIView):
         return _paginated(self, request, selectors.service_list(filters=filters), ServiceOutput)
 
     @extend_schema(request=ServiceInput, responses={201: ServiceOutput})
+    @idempotent
     def post(self, request):
         params = ServiceInput(data=request.data)
         params.is_valid(raise_exception=True)
@@ -199,6 +201,7 @@ class LocationListApi(APIView):
         return _paginated(self, request, locations, LocationOutput)
 
     @extend_schema(request=LocationInput, responses={201: LocationOutput})
+    @idempotent
     def post(self, request):
         params = LocationInput(data=request.data)
         params.is_valid(raise_exception=True)

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
 
-from audit import append_only
+from audit import database
 from audit.keys import generate_keyring, reset_keyring_cache, write_key_file
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -28,11 +28,11 @@ def audit_keyring(settings, tmp_path):
 @contextmanager
 def triggers_lifted():
     """Tamper like an attacker with DDL rights; the triggers come back afterwards."""
-    append_only.remove(connection)
+    database.remove(connection)
     try:
         yield
     finally:
-        append_only.install(connection)
+        database.install(connection)
 
 
 def execute(sql: str, params: list | tuple = ()) -> list[tuple]:

@@ -161,3 +161,17 @@ def test_every_thousandth_event_queues_a_checkpoint():
     # then
     assert list(AuditCheckpoint.objects.values_list("sequence", flat=True)) == [1000]
     assert verify_chain().ok
+
+
+def test_whole_second_timestamps_chain_and_verify():
+    # given: a clock on a whole second (SQLite stores it without microseconds)
+    import time_machine
+
+    with time_machine.travel(datetime.datetime(2025, 1, 1, 12, 0, tzinfo=datetime.UTC), tick=False):
+        # when
+        event = audit_record(actor=None, action="create", target=None, data={"at": "noon"})
+
+    # then
+    assert event.time.microsecond == 0
+    assert verify_chain().ok
+    assert audit_event_payload(AuditEvent.objects.get()) == {"at": "noon"}

@@ -67,7 +67,8 @@ EVENTS_EACH = 40
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_writers_leave_one_linear_chain(postgres_only):
+def test_parallel_writers_leave_one_linear_chain():
+    """PostgreSQL (row lock on the head) and SQLite (IMMEDIATE transactions) alike."""
     # given
     start = threading.Barrier(WRITERS)
     errors: list[BaseException] = []

@@ -12,17 +12,17 @@ from typing import Any
 from django.core.management.commands.flush import Command as FlushCommand
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from audit import append_only
+from audit import database
 
 
 class Command(FlushCommand):
     def handle(self, **options: Any) -> None:
         connection = connections[options.get("database") or DEFAULT_DB_ALIAS]
         tables = set(connection.introspection.table_names())
-        if not tables.issuperset(append_only.APPEND_ONLY_TABLES):
+        if not tables.issuperset(database.APPEND_ONLY_TABLES):
             return super().handle(**options)
-        append_only.remove(connection)
+        database.remove(connection)
         try:
             return super().handle(**options)
         finally:
-            append_only.install(connection)
+            database.install(connection)

@@ -1,8 +1,11 @@
-"""Database triggers that make the audit tables append-only.
+"""What the audit trail installs in the database (migration 0002).
 
-PostgreSQL: a plpgsql function raising an exception on UPDATE, DELETE and TRUNCATE.
-SQLite: ``BEFORE UPDATE/DELETE`` triggers with ``RAISE(ABORT, ...)``. Someone with DDL
-rights can still drop them; signed checkpoints catch what that person then changes.
+- Append-only triggers. PostgreSQL: a plpgsql function raising an exception on UPDATE,
+  DELETE and TRUNCATE; SQLite: ``BEFORE UPDATE/DELETE`` triggers with ``RAISE(ABORT, ...)``.
+  Someone with DDL rights can still drop them; signed checkpoints catch what that person
+  then changes.
+- The one-round-trip append on PostgreSQL: ``audit_append()``, a plpgsql function (so its
+  plans are cached per session).
 """
 
 from __future__ import annotations
@@ -62,17 +65,6 @@ def remove_sql(vendor: str) -> list[str]:
     return []
 
 
-# SQLite: the head row follows every insert inside the engine, so an append is one statement.
-SQLITE_HEAD_TRIGGER = """
-CREATE TRIGGER IF NOT EXISTS audit_auditevent_advance_head AFTER INSERT ON audit_auditevent
-BEGIN
-    UPDATE audit_auditchainhead
-    SET last_sequence = NEW.sequence, previous_hash = NEW.prev_hash, last_hash = NEW.hash
-    WHERE id = 1;
-END;
-"""
-
-
 def install(connection: Any) -> None:
     with connection.cursor() as cursor:
         for statement in install_sql(connection.vendor):
@@ -83,3 +75,39 @@ def remove(connection: Any) -> None:
     with connection.cursor() as cursor:
         for statement in remove_sql(connection.vendor):
             cursor.execute(statement)
+
+
+# Locks the head row (the UPDATE takes the same row lock as SELECT ... FOR UPDATE), chains
+# the hash from the newest committed head (re-read after any lock wait) and inserts the
+# event. The bytes hashed are audit.crypto's canonical bytes; only the sequence field is
+# spelled out here, the rest comes in as ``p_tail``.
+POSTGRESQL_APPEND_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_append(
+    p_prefix text, p_tail text, p_nonce bytea, p_ciphertext bytea, p_time timestamptz,
+    p_actor_id bigint, p_actor_username text, p_organization_id text, p_action text,
+    p_target_label text, p_target_id text, p_key_id text,
+    OUT o_sequence bigint, OUT o_prev_hash text, OUT o_hash text
+) RETURNS SETOF record LANGUAGE plpgsql AS $fn$
+BEGIN
+    UPDATE audit_auditchainhead AS head
+    SET last_sequence = head.last_sequence + 1,
+        previous_hash = head.last_hash,
+        last_hash = encode(sha256(
+            decode(head.last_hash, 'hex')
+            || convert_to(p_prefix || length((head.last_sequence + 1)::text)::text || ':'
+                          || (head.last_sequence + 1)::text || ';' || p_tail, 'UTF8')
+            || p_nonce || p_ciphertext), 'hex')
+    WHERE head.id = 1
+    RETURNING head.last_sequence, head.previous_hash, head.last_hash
+    INTO o_sequence, o_prev_hash, o_hash;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    INSERT INTO audit_auditevent (sequence, time, actor_id, actor_username, organization_id,
+        action, target_label, target_id, key_id, nonce, ciphertext, prev_hash, hash)
+    VALUES (o_sequence, p_time, p_actor_id, p_actor_username, p_organization_id, p_action,
+        p_target_label, p_target_id, p_key_id, p_nonce, p_ciphertext, o_prev_hash, o_hash);
+    RETURN NEXT;
+END;
+$fn$;
+"""

@@ -1,0 +1,368 @@
+"""Referral endpoints: the inbox and outbox, the state machine, notes, FHIR, notifications."""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit.errors import NotFound, ValidationFailed
+from audit.models import AuditAction
+from audit.services import audit_record
+from referral import fhir
+from referral.models import Contact, Pathway, ReferralStatus, Urgency
+from referral.selectors import referrals as selectors
+from referral.selectors.access import membership_of, person_identity_visible
+from referral.services import referrals as services
+from referral.workflow import Side, next_statuses, side_for
+from services_directory.api.pagination import Pagination
+from services_directory.api.params import StrictQuerySerializer
+from services_directory.idempotency import idempotent
+from services_directory.models import Service
+
+
+class OrganizationRef(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class ReferralOutput(serializers.Serializer):
+    """What every reader of a referral may see: status and dates, never notes. The reason is
+    for the sender and the receiver; coordinators see pseudonyms and statuses only."""
+
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    status_changed_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    sla_due_at = serializers.DateTimeField()
+    pathway = serializers.CharField()
+    stage = serializers.CharField()
+    urgency = serializers.CharField()
+    to_service = serializers.SerializerMethodField()
+    sender_organization = OrganizationRef()
+    receiving_organization = OrganizationRef()
+    person = serializers.SerializerMethodField()
+    identified = serializers.BooleanField()
+    parent = serializers.UUIDField(source="parent_id", allow_null=True)
+    reason = serializers.SerializerMethodField()
+    relation = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
+
+    def _relations(self, referral) -> set[str]:
+        cache = self.context.setdefault("relations", {})
+        if referral.pk not in cache:
+            cache[referral.pk] = selectors.relation_to(user=self.context["user"], referral=referral)
+        return cache[referral.pk]
+
+    def get_to_service(self, referral) -> dict:
+        return {"id": str(referral.to_service_id), "name": referral.to_service.name}
+
+    def get_person(self, referral) -> dict | None:
+        if referral.person_id is None:
+            return None
+        return {"id": str(referral.person_id), "display_name": referral.person.display_name}
+
+    def get_reason(self, referral) -> str | None:
+        return referral.reason if self._relations(referral) & {"sender", "receiver"} else None
+
+    def get_relation(self, referral) -> list[str]:
+        return sorted(self._relations(referral))
+
+    def get_allowed_transitions(self, referral) -> list[str]:
+        relations = self._relations(referral)
+        sides = {Side.RECEIVER} if "receiver" in relations else set()
+        if "sender" in relations:
+            sides.add(Side.SENDER)
+        return [
+            to
+            for to in next_statuses(referral.status)
+            if side_for(referral.status, to) in sides
+        ]
+
+
+class ReferralInput(serializers.Serializer):
+    to_service = serializers.UUIDField()
+    pathway = serializers.ChoiceField(choices=Pathway.choices)
+    person = serializers.UUIDField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    contact = serializers.UUIDField(required=False, allow_null=True)
+    client_uuid = serializers.UUIDField(required=False, allow_null=True)
+    if_no_consent = serializers.ChoiceField(
+        choices=["anonymous", "refuse"],
+        required=False,
+        help_text=(
+            "When the person's identifying data would cross to another organisation without "
+            "an active consent covering it: send the referral pseudonymous (anonymous, the "
+            "default) or refuse it with a 400 (refuse)."
+        ),
+    )
+
+
+class TransitionInput(serializers.Serializer):
+    to = serializers.ChoiceField(choices=ReferralStatus.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    to_service = serializers.UUIDField(
+        required=False, help_text="The next service, when forwarding."
+    )
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+
+
+class ReferralListParams(StrictQuerySerializer):
+    status = serializers.ChoiceField(choices=ReferralStatus.choices, required=False)
+    direction = serializers.ChoiceField(choices=["sent", "received"], required=False)
+    pathway = serializers.ChoiceField(choices=Pathway.choices, required=False)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+
+class EventOutput(serializers.Serializer):
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    organization = serializers.SerializerMethodField()
+
+    def get_organization(self, event) -> dict | None:
+        if event.organization_id is None:
+            return None  # the system (SLA expiry)
+        return {"id": str(event.organization_id), "name": event.organization.name}
+
+
+class NoteInput(serializers.Serializer):
+    text = serializers.CharField(max_length=10000)
+
+
+class NoteOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    author = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    text = serializers.CharField(allow_null=True)
+    erased = serializers.BooleanField()
+
+
+class NotificationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    referral = serializers.UUIDField(source="referral_id")
+    message = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+def _service_for_referral(service_id) -> Service:
+    service = Service.objects.select_related("organization").filter(pk=service_id).first()
+    if service is None:
+        raise ValidationFailed("Unknown service.", errors={"to_service": ["Unknown service."]})
+    return service
+
+
+def _render(request, referral) -> dict:
+    return ReferralOutput(referral, context={"user": request.user}).data
+
+
+class ReferralListApi(APIView):
+    @extend_schema(parameters=[ReferralListParams], responses={200: ReferralOutput(many=True)})
+    def get(self, request):
+        params = ReferralListParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        referrals = selectors.referral_list(
+            user=request.user, filters=selectors.ReferralFilters(**params.validated_data)
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(referrals, request, view=self)
+        data = ReferralOutput(page, many=True, context={"user": request.user}).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(request=ReferralInput, responses={201: ReferralOutput, 200: ReferralOutput})
+    @idempotent
+    def post(self, request):
+        params = ReferralInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        values = params.validated_data
+        person = None
+        if values.get("person"):
+            person = services.person_for_referral(user=request.user, person_id=values["person"])
+        contact = None
+        if values.get("contact"):
+            membership = membership_of(request.user)
+            contact = Contact.objects.filter(
+                pk=values["contact"],
+                organization_id=membership.organization_id if membership else None,
+            ).first()
+            if contact is None:
+                raise ValidationFailed("Unknown contact.", errors={"contact": ["Unknown contact."]})
+        referral, created = services.referral_create(
+            sender=request.user,
+            service=_service_for_referral(values["to_service"]),
+            pathway=values["pathway"],
+            person=person,
+            reason=values.get("reason", ""),
+            urgency=values.get("urgency") or Urgency.ROUTINE,
+            contact=contact,
+            client_uuid=values.get("client_uuid"),
+            if_no_consent=values.get("if_no_consent") or "anonymous",
+        )
+        referral = selectors.referral_get(user=request.user, referral_id=referral.pk)
+        return Response(
+            _render(request, referral),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ReferralDetailApi(APIView):
+    @extend_schema(responses={200: ReferralOutput})
+    def get(self, request, referral_id):
+        return Response(
+            _render(request, selectors.referral_get(user=request.user, referral_id=referral_id))
+        )
+
+
+class ReferralEventsApi(APIView):
+    @extend_schema(responses={200: EventOutput(many=True)})
+    def get(self, request, referral_id):
+        events = selectors.referral_events(user=request.user, referral_id=referral_id)
+        return Response(EventOutput(events, many=True).data)
+
+
+class ReferralTransitionApi(APIView):
+    @extend_schema(request=TransitionInput, responses={200: ReferralOutput})
+    @idempotent
+    def post(self, request, referral_id):
+        referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+        params = TransitionInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        values = params.validated_data
+        forward_to = (
+            _service_for_referral(values["to_service"]) if values.get("to_service") else None
+        )
+        services.referral_transition(
+            referral=referral,
+            actor=request.user,
+            to=values["to"],
+            reason=values.get("reason", ""),
+            forward_to=forward_to,
+            forward_urgency=values.get("urgency"),
+        )
+        referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+        return Response(_render(request, referral))
+
+
+class ReferralNotesApi(APIView):
+    @extend_schema(responses={200: NoteOutput(many=True)})
+    def get(self, request, referral_id):
+        notes = selectors.referral_notes(user=request.user, referral_id=referral_id)
+        if notes:
+            referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+            if referral.person_id:
+                audit_record(
+                    actor=request.user,
+                    action=AuditAction.READ,
+                    target=referral,
+                    data={"fields": ["notes"], "count": len(notes)},
+                )
+        return Response(NoteOutput(notes, many=True).data)
+
+    @extend_schema(request=NoteInput, responses={201: NoteOutput})
+    @idempotent
+    def post(self, request, referral_id):
+        # Only the receiving organisation: others get the same 404 as for a missing referral.
+        selectors.referral_notes(user=request.user, referral_id=referral_id)
+        referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+        params = NoteInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        note = services.referral_note_add(
+            referral=referral, actor=request.user, text=params.validated_data["text"]
+        )
+        return Response(
+            {
+                "id": note.pk,
+                "author": request.user.get_username(),
+                "created_at": note.created_at,
+                "text": params.validated_data["text"],
+                "erased": False,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ReferralFhirApi(APIView):
+    @extend_schema(
+        responses={200: dict},
+        description="FHIR R4 (R4B-compatible) Bundle: ServiceRequest + Task. Identifying "
+        "data only where the reader may see it (and that read is audited).",
+    )
+    def get(self, request, referral_id):
+        referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+        relations = selectors.relation_to(user=request.user, referral=referral)
+        identity = None
+        person = referral.person
+        if person is not None and person_identity_visible(request.user, person):
+            identity = _identity_of(person)
+            if identity:
+                audit_record(
+                    actor=request.user,
+                    action=AuditAction.READ,
+                    target=person,
+                    data={"fields": sorted(k for k, v in identity.items() if v), "via": "fhir"},
+                )
+        bundle = fhir.referral_bundle(
+            referral,
+            identity=identity,
+            include_reason=bool(relations & {"sender", "receiver"}),
+            events=list(referral.events.order_by("created_at", "id")),
+        )
+        return Response(bundle, content_type="application/fhir+json")
+
+
+def _identity_of(person) -> dict | None:
+    from referral import crypto
+
+    try:
+        data_key = crypto.data_key_unwrap(
+            person_id=str(person.pk), key_id=person.data_key_id, wrapped=person.wrapped_data_key
+        )
+    except crypto.Unreadable:
+        return None
+    return {
+        field: crypto.field_decrypt(
+            data_key=data_key,
+            person_id=str(person.pk),
+            field=field,
+            blob=getattr(person, f"{field}_enc"),
+        )
+        for field in ("given_name", "family_name", "birth_date", "phone")
+    }
+
+
+class NotificationListApi(APIView):
+    @extend_schema(responses={200: NotificationOutput(many=True)})
+    def get(self, request):
+        if membership_of(request.user) is None:
+            raise NotFound()
+        paginator = Pagination()
+        page = paginator.paginate_queryset(
+            selectors.notification_list(user=request.user), request, view=self
+        )
+        return paginator.get_paginated_response(NotificationOutput(page, many=True).data)
+
+
+urlpatterns = [
+    path("referrals/", ReferralListApi.as_view(), name="referral-list"),
+    path("referrals/<uuid:referral_id>/", ReferralDetailApi.as_view(), name="referral-detail"),
+    path(
+        "referrals/<uuid:referral_id>/events/",
+        ReferralEventsApi.as_view(),
+        name="referral-events",
+    ),
+    path(
+        "referrals/<uuid:referral_id>/transition/",
+        ReferralTransitionApi.as_view(),
+        name="referral-transition",
+    ),
+    path("referrals/<uuid:referral_id>/notes/", ReferralNotesApi.as_view(), name="referral-notes"),
+    path("referrals/<uuid:referral_id>/fhir/", ReferralFhirApi.as_view(), name="referral-fhir"),
+    path("notifications/", NotificationListApi.as_view(), name="notification-list"),
+]

@@ -1,0 +1,152 @@
+"""Who may see what (DESIGN.md, "Who may see what"), as query conditions and predicates.
+
+Every read in ``referral.selectors`` goes through these, so a view never filters by hand:
+
+- a referral: its sender's and receiver's organisations (guardian group grants), and the
+  coordinators of a task force that either organisation belongs to;
+- a person's pseudonym: the organisation that recorded them, receivers of their referrals,
+  and those coordinators;
+- a person's identifying fields: the organisation that recorded them, and a receiving
+  organisation while an active consent covers it (checked at read time, so revocation and
+  expiry take effect at once); never coordinators.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from referral.models import (
+    Consent,
+    Person,
+    PersonGroupObjectPermission,
+    Referral,
+    ReferralGroupObjectPermission,
+)
+from referral.permissions import permission_id
+from services_directory.models import Membership, Role, TaskForce
+
+
+def membership_of(user) -> Membership | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.membership
+    except Membership.DoesNotExist:
+        return None
+
+
+def coordinated_organization_ids(user) -> set[uuid.UUID]:
+    """The organisations of the task forces this user coordinates (empty for others)."""
+    membership = membership_of(user)
+    if membership is None or membership.role != Role.COORDINATOR:
+        return set()
+    cache = getattr(user, "_coordinated_organization_ids", None)
+    if cache is None:
+        cache = set(
+            TaskForce.organizations.through.objects.filter(
+                taskforce__organizations__pk=membership.organization_id
+            ).values_list("organization_id", flat=True)
+        )
+        user._coordinated_organization_ids = cache
+    return cache
+
+
+def referral_visible_q(user, *, codename: str = "view_referral") -> Q:
+    membership = membership_of(user)
+    if membership is None:
+        return Q(pk__in=[])
+    granted = ReferralGroupObjectPermission.objects.filter(
+        group_id=membership.organization.group_id,
+        permission_id=permission_id(Referral, codename),
+    ).values("content_object_id")
+    condition = Q(pk__in=granted)
+    coordinated = coordinated_organization_ids(user)
+    if coordinated and codename == "view_referral":
+        condition |= Q(sender_organization_id__in=coordinated) | Q(
+            receiving_organization_id__in=coordinated
+        )
+    return condition
+
+
+def person_visible_q(user) -> Q:
+    membership = membership_of(user)
+    if membership is None:
+        return Q(pk__in=[])
+    granted = PersonGroupObjectPermission.objects.filter(
+        group_id=membership.organization.group_id,
+        permission_id=permission_id(Person, "view_person"),
+    ).values("content_object_id")
+    condition = Q(pk__in=granted)
+    coordinated = coordinated_organization_ids(user)
+    if coordinated:
+        condition |= Q(organization_id__in=coordinated) | Q(
+            referrals__sender_organization_id__in=coordinated
+        ) | Q(referrals__receiving_organization_id__in=coordinated)
+    return condition
+
+
+def consent_active(consent: Consent, *, at: datetime) -> bool:
+    return (
+        consent.revoked_at is None
+        and consent.expired_at is None
+        and consent.given_at <= at
+        and (consent.expires_at is None or consent.expires_at > at)
+    )
+
+
+def consent_covering(
+    *, person: Person, organization_id: uuid.UUID, stage: str | None, at: datetime | None = None
+) -> Consent | None:
+    """An active consent of ``person`` that covers disclosure to this organisation or to
+    this continuum stage, if any (the newest)."""
+    at = at or timezone.now()
+    candidates = (
+        Consent.objects.filter(person=person, revoked_at__isnull=True, expired_at__isnull=True)
+        .prefetch_related("recipients")
+        .order_by("-given_at")
+    )
+    for consent in candidates:
+        if not consent_active(consent, at=at):
+            continue
+        if any(o.pk == organization_id for o in consent.recipients.all()):
+            return consent
+        if stage and stage in (consent.stages or []):
+            return consent
+    return None
+
+
+def identity_visible_person_ids(user, people: list[Person], *, at: datetime | None = None) -> set:
+    """Of these people, those whose identifying fields this user may read now."""
+    membership = membership_of(user)
+    if membership is None or not people:
+        return set()
+    at = at or timezone.now()
+    organization_id = membership.organization_id
+    visible = {p.pk for p in people if p.organization_id == organization_id}
+    others = [p for p in people if p.pk not in visible and p.erased_at is None]
+    if not others:
+        return visible
+    received = Referral.objects.filter(
+        person__in=others, receiving_organization_id=organization_id, identified=True
+    ).values_list("person_id", "stage")
+    stages_by_person: dict[uuid.UUID, set[str]] = {}
+    for person_id, stage in received:
+        stages_by_person.setdefault(person_id, set()).add(stage)
+    for person in others:
+        stages = stages_by_person.get(person.pk)
+        if stages is None:
+            continue
+        if any(
+            consent_covering(person=person, organization_id=organization_id, stage=s, at=at)
+            for s in stages
+        ):
+            visible.add(person.pk)
+    return visible
+
+
+def person_identity_visible(user, person: Person, *, at: datetime | None = None) -> bool:
+    return person.pk in identity_visible_person_ids(user, [person], at=at)

@@ -1,0 +1,137 @@
+"""Referral reads, decided by the visibility rules in ``referral.selectors.access``."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from audit.errors import NotFound
+from referral import crypto
+from referral.models import Notification, Referral, ReferralEvent, ReferralNote
+from referral.selectors.access import (
+    coordinated_organization_ids,
+    membership_of,
+    referral_visible_q,
+)
+
+
+@dataclass(frozen=True)
+class ReferralFilters:
+    status: str | None = None
+    direction: str | None = None  # "sent" | "received"
+    pathway: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
+    filters = filters or ReferralFilters()
+    referrals = Referral.objects.filter(referral_visible_q(user))
+    membership = membership_of(user)
+    if filters.direction == "sent" and membership:
+        referrals = referrals.filter(sender_organization_id=membership.organization_id)
+    elif filters.direction == "received" and membership:
+        referrals = referrals.filter(receiving_organization_id=membership.organization_id)
+    if filters.status:
+        referrals = referrals.filter(status=filters.status)
+    if filters.pathway:
+        referrals = referrals.filter(pathway=filters.pathway)
+    if filters.since:
+        referrals = referrals.filter(created_at__gte=filters.since)
+    if filters.until:
+        referrals = referrals.filter(created_at__lt=filters.until)
+    return referrals.select_related(
+        "to_service", "sender_organization", "receiving_organization", "person"
+    ).order_by("-created_at", "-id")
+
+
+def referral_get(*, user, referral_id: uuid.UUID) -> Referral:
+    """The referral, or 404 alike for missing and forbidden."""
+    referral = (
+        Referral.objects.filter(referral_visible_q(user), pk=referral_id)
+        .select_related("to_service", "sender_organization", "receiving_organization", "person")
+        .first()
+    )
+    if referral is None:
+        raise NotFound()
+    return referral
+
+
+def relation_to(*, user, referral: Referral) -> set[str]:
+    """How the user stands to this referral: sender, receiver, coordinator (one or more)."""
+    membership = membership_of(user)
+    relations: set[str] = set()
+    if membership is None:
+        return relations
+    if membership.organization_id == referral.sender_organization_id:
+        relations.add("sender")
+    if membership.organization_id == referral.receiving_organization_id:
+        relations.add("receiver")
+    coordinated = coordinated_organization_ids(user)
+    if coordinated and (
+        referral.sender_organization_id in coordinated
+        or referral.receiving_organization_id in coordinated
+    ):
+        relations.add("coordinator")
+    return relations
+
+
+def referral_events(*, user, referral_id: uuid.UUID) -> QuerySet[ReferralEvent]:
+    referral = referral_get(user=user, referral_id=referral_id)
+    return referral.events.select_related("organization").order_by("created_at", "id")
+
+
+def referral_notes(*, user, referral_id: uuid.UUID) -> list[dict]:
+    """Clinical and engagement notes: the receiving organisation only (404 for others)."""
+    referral = Referral.objects.filter(
+        referral_visible_q(user, codename="view_referral_notes"), pk=referral_id
+    ).first()
+    if referral is None:
+        raise NotFound()
+    person = referral.person
+    data_key = None
+    if person is not None and person.wrapped_data_key is not None:
+        data_key = crypto.data_key_unwrap(
+            person_id=str(person.pk), key_id=person.data_key_id, wrapped=person.wrapped_data_key
+        )
+    notes = []
+    for note in ReferralNote.objects.filter(referral=referral).select_related("author"):
+        try:
+            if note.key_id == crypto.PERSON_KEY:
+                if data_key is None:
+                    raise crypto.Unreadable("erased")
+                text = crypto.field_decrypt(
+                    data_key=data_key,
+                    person_id=str(person.pk),
+                    field=f"referral-note:{note.pk}",
+                    blob=note.text_enc,
+                )
+            else:
+                text = crypto.master_decrypt(
+                    key_id=note.key_id, blob=note.text_enc, context=f"referral-note:{note.pk}"
+                )
+            erased = False
+        except crypto.Unreadable:
+            text, erased = None, True
+        notes.append(
+            {
+                "id": note.pk,
+                "author": note.author.get_username() if note.author else None,
+                "created_at": note.created_at,
+                "text": text,
+                "erased": erased,
+            }
+        )
+    return notes
+
+
+def notification_list(*, user) -> QuerySet[Notification]:
+    membership = membership_of(user)
+    if membership is None:
+        return Notification.objects.none()
+    return Notification.objects.filter(organization_id=membership.organization_id).order_by(
+        "-created_at", "-id"
+    )

@@ -1,0 +1,384 @@
+"""Referral writes: make a referral, move it through the state machine, add engagement
+notes. Each is one transaction with its audit event; notifications leave on commit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.errors import Conflict, NotFound, ValidationFailed
+from audit.models import AuditAction
+from audit.services import audit_record
+from referral import crypto
+from referral.models import (
+    Contact,
+    Notification,
+    Person,
+    Referral,
+    ReferralEvent,
+    ReferralNote,
+    ReferralStatus,
+    Urgency,
+)
+from referral.permissions import referral_grant
+from referral.selectors.access import consent_covering, membership_of, person_visible_q
+from referral.workflow import REASON_REQUIRED, Side, next_statuses, side_for
+from services_directory.models import Organization, Service, ServiceStatus
+
+
+class MissingConsent(ValidationFailed):
+    code = "consent_required"
+
+
+def _actor_organization(actor) -> Organization:
+    membership = membership_of(actor)
+    if membership is None:
+        raise NotFound("You are not a member of an organisation.")
+    return membership.organization
+
+
+def sla_due(*, service: Service, urgency: str, start: datetime) -> datetime:
+    """An urgent referral has half the service's SLA."""
+    hours = service.referral_sla_hours / (2 if urgency == Urgency.URGENT else 1)
+    return start + timedelta(hours=hours)
+
+
+def _has_identifying_data(person: Person) -> bool:
+    return person.erased_at is None and any(
+        getattr(person, f"{f}_enc") is not None
+        for f in ("given_name", "family_name", "birth_date", "phone", "notes")
+    )
+
+
+@transaction.atomic
+def referral_create(
+    *,
+    sender,
+    service: Service,
+    pathway: str,
+    person: Person | None = None,
+    reason: str = "",
+    urgency: str = Urgency.ROUTINE,
+    contact: Contact | None = None,
+    client_uuid: uuid.UUID | None = None,
+    if_no_consent: str = "anonymous",
+    parent: Referral | None = None,
+) -> tuple[Referral, bool]:
+    """Refer a person (or nobody: an anonymous referral) to a service.
+
+    Identifying data crosses to the receiving organisation only under an active consent
+    covering that organisation or the service's stage. Without one the referral is made
+    pseudonymous (``if_no_consent="anonymous"``) or refused (``"refuse"``).
+
+    Returns ``(referral, created)``: a retry with the same ``client_uuid`` and the same
+    content returns the first referral; different content is a conflict.
+    """
+    organization = _actor_organization(sender)
+    if client_uuid is not None:
+        existing = Referral.objects.filter(client_uuid=client_uuid).first()
+        if existing is not None:
+            return _replayed(existing, organization, service, pathway, person, reason, urgency)
+    if not service.accepting_referrals or service.status != ServiceStatus.ACTIVE:
+        raise Conflict(
+            "This service does not accept referrals now.",
+            errors={"to_service": ["Not accepting referrals."]},
+            code="not_accepting",
+        )
+    if person is not None and person.erased_at is not None:
+        raise ValidationFailed("This person was erased.", errors={"person": ["Erased."]})
+    if contact is not None and contact.organization_id != organization.pk:
+        raise ValidationFailed("Unknown contact.", errors={"contact": ["Unknown contact."]})
+
+    now = timezone.now()
+    receiving = service.organization
+    if contact is not None:
+        journey_started_at = contact.occurred_at
+    elif parent is not None:
+        journey_started_at = parent.journey_started_at
+    else:
+        journey_started_at = _first_contact_at(person) or now
+    consent = None
+    identified = False
+    if person is not None and _has_identifying_data(person):
+        if receiving.pk == person.organization_id:
+            identified = True  # no disclosure: the data stays with the organisation holding it
+        else:
+            consent = consent_covering(
+                person=person, organization_id=receiving.pk, stage=service.stage, at=now
+            )
+            if consent is not None:
+                identified = True
+            elif if_no_consent == "refuse":
+                raise MissingConsent(
+                    "No active consent covers disclosing this person's identifying data to "
+                    f"{receiving.name} or the {service.get_stage_display()} stage.",
+                    errors={
+                        "person": [
+                            "No active consent covers this recipient; record consent or "
+                            "send the referral anonymous (if_no_consent=anonymous)."
+                        ]
+                    },
+                )
+
+    referral = Referral(
+        client_uuid=client_uuid,
+        person=person,
+        sender=sender,
+        sender_organization=organization,
+        to_service=service,
+        receiving_organization=receiving,
+        stage=service.stage,
+        pathway=pathway,
+        reason=reason,
+        urgency=urgency,
+        contact=contact,
+        parent=parent,
+        identified=identified,
+        consent=consent,
+        status=ReferralStatus.SENT,
+        status_changed_at=now,
+        sla_due_at=sla_due(service=service, urgency=urgency, start=now),
+        journey_started_at=min(journey_started_at, now),
+    )
+    try:
+        with transaction.atomic():
+            referral.save(force_insert=True)
+    except IntegrityError:
+        # A concurrent request with the same client_uuid won: answer as its replay.
+        existing = Referral.objects.filter(client_uuid=client_uuid).first()
+        if existing is None:
+            raise
+        return _replayed(existing, organization, service, pathway, person, reason, urgency)
+    referral_grant(referral=referral)
+    event = ReferralEvent.objects.create(
+        referral=referral,
+        actor=sender,
+        organization=organization,
+        from_status="",
+        to_status=ReferralStatus.SENT,
+        created_at=now,
+        seconds_since_journey_start=_seconds(now - referral.journey_started_at),
+    )
+    audit_record(
+        actor=sender,
+        action=AuditAction.CREATE,
+        target=referral,
+        organization_id=str(organization.pk),
+        data={
+            "to_service": str(service.pk),
+            "receiving_organization": str(receiving.pk),
+            "pathway": pathway,
+            "urgency": urgency,
+            "person": str(person.pk) if person else None,
+            "identified": identified,
+            "consent": str(consent.pk) if consent else None,
+            "parent": str(parent.pk) if parent else None,
+        },
+    )
+    _notify(
+        referral=referral,
+        event=event,
+        organization=receiving,
+        message=f"New {referral.get_urgency_display().lower()} referral to {service.name}.",
+    )
+    return referral, True
+
+
+def _seconds(delta) -> int:
+    return max(0, int(delta.total_seconds()))
+
+
+def _first_contact_at(person: Person | None):
+    if person is None:
+        return None
+    return (
+        Contact.objects.filter(person=person).order_by("occurred_at").values_list(
+            "occurred_at", flat=True
+        ).first()
+    )
+
+
+def _replayed(existing, organization, service, pathway, person, reason, urgency):
+    same = (
+        existing.sender_organization_id == organization.pk
+        and existing.to_service_id == service.pk
+        and existing.pathway == pathway
+        and existing.person_id == (person.pk if person else None)
+        and existing.reason == reason
+        and existing.urgency == urgency
+    )
+    if not same:
+        raise Conflict(
+            "This client_uuid was already used for a different referral.",
+            errors={"client_uuid": ["Already used for a different referral."]},
+            code="client_uuid_reused",
+        )
+    return existing, False
+
+
+@transaction.atomic
+def referral_transition(
+    *,
+    referral: Referral,
+    actor,
+    to: str,
+    reason: str = "",
+    forward_to: Service | None = None,
+    forward_urgency: str | None = None,
+) -> Referral:
+    """Move a referral to ``to``. An illegal move is a 409 and changes nothing.
+
+    ``actor=None`` is the system (SLA expiry). Declining and withdrawing need a reason.
+    Forwarding makes the child referral to ``forward_to`` in the same transaction.
+    """
+    # The row lock makes concurrent transitions queue: the second sees the first's result.
+    referral = (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("sender_organization", "receiving_organization", "to_service", "person")
+        .get(pk=referral.pk)
+    )
+    if to not in ReferralStatus.values:
+        raise ValidationFailed("Unknown status.", errors={"to": [f"{to!r} is not a status."]})
+    side = side_for(referral.status, to)
+    if side is None:
+        raise Conflict(
+            f"A referral that is {referral.status} cannot become {to}.",
+            errors={"to": [f"From {referral.status}: {', '.join(next_statuses(referral.status)) or 'no further states'}."]},
+            code="illegal_transition",
+        )
+    organization = None
+    if actor is None:
+        if side is not Side.SYSTEM:
+            raise Conflict("Only a member can take this step.", code="illegal_transition")
+    else:
+        organization = _actor_organization(actor)
+        allowed = {
+            Side.RECEIVER: organization.pk == referral.receiving_organization_id,
+            Side.SENDER: organization.pk == referral.sender_organization_id,
+            Side.SYSTEM: False,
+        }[side]
+        if not allowed:
+            if organization.pk not in (
+                referral.receiving_organization_id,
+                referral.sender_organization_id,
+            ):
+                raise NotFound()
+            raise Conflict(
+                f"Only the {side.value} may move a referral to {to}.",
+                errors={"to": [f"Only the {side.value} organisation may do this."]},
+                code="illegal_transition",
+            )
+    reason = (reason or "").strip()
+    if to in REASON_REQUIRED and not reason:
+        raise ValidationFailed("A reason is required.", errors={"reason": ["Required for " + to + "."]})
+    if to == ReferralStatus.FORWARDED and forward_to is None:
+        raise ValidationFailed(
+            "Forwarding needs the next service.", errors={"to_service": ["Required to forward."]}
+        )
+
+    now = timezone.now()
+    from_status = referral.status
+    previous_change = referral.status_changed_at
+    referral.status = to
+    referral.status_changed_at = now
+    referral.save(update_fields=["status", "status_changed_at"])
+    event = ReferralEvent.objects.create(
+        referral=referral,
+        actor=actor,
+        organization=organization,
+        from_status=from_status,
+        to_status=to,
+        reason=reason,
+        created_at=now,
+        seconds_in_previous=_seconds(now - previous_change),
+        seconds_since_journey_start=_seconds(now - referral.journey_started_at),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.TRANSITION,
+        target=referral,
+        organization_id=str(referral.receiving_organization_id),
+        data={"from": from_status, "to": to, "reason": reason},
+    )
+    if to == ReferralStatus.FORWARDED:
+        referral_create(
+            sender=actor,
+            service=forward_to,
+            pathway=referral.pathway,
+            person=referral.person,
+            reason=reason,
+            urgency=forward_urgency or referral.urgency,
+            parent=referral,
+        )
+    _notify(
+        referral=referral,
+        event=event,
+        organization=referral.sender_organization,
+        message=(
+            f"Your referral to {referral.to_service.name} is now "
+            f"{referral.get_status_display().lower()}."
+        ),
+    )
+    return referral
+
+
+def _notify(*, referral: Referral, event: ReferralEvent, organization: Organization, message: str):
+    """Status only: never the person, a note or a clinical detail."""
+    from referral.tasks import notification_send
+
+    notification = Notification.objects.create(
+        referral=referral, organization=organization, event=event, message=message
+    )
+    transaction.on_commit(lambda: notification_send.delay(notification.pk))
+
+
+@transaction.atomic
+def referral_note_add(*, referral: Referral, actor, text: str) -> ReferralNote:
+    """A clinical or engagement note of the receiving organisation, encrypted (under the
+    person's data key, so erasure shreds it; anonymous referrals under the master key)."""
+    organization = _actor_organization(actor)
+    if organization.pk != referral.receiving_organization_id:
+        raise NotFound()
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("A note needs text.", errors={"text": ["Required."]})
+    note_id = uuid.uuid4()
+    person = referral.person
+    if person is not None and person.wrapped_data_key is not None:
+        data_key = crypto.data_key_unwrap(
+            person_id=str(person.pk), key_id=person.data_key_id, wrapped=person.wrapped_data_key
+        )
+        blob = crypto.field_encrypt(
+            data_key=data_key, person_id=str(person.pk), field=f"referral-note:{note_id}", value=text
+        )
+        key_id = crypto.PERSON_KEY
+    else:
+        key_id, blob = crypto.master_encrypt(value=text, context=f"referral-note:{note_id}")
+    note = ReferralNote.objects.create(
+        id=note_id,
+        referral=referral,
+        author=actor,
+        organization=organization,
+        text_enc=blob,
+        key_id=key_id,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=note,
+        organization_id=str(organization.pk),
+        data={"referral": str(referral.pk)},
+    )
+    return note
+
+
+def person_for_referral(*, user, person_id) -> Person:
+    """The person to refer, if the sender's organisation may see them; else a 400 that does
+    not reveal whether they exist."""
+    person = Person.objects.filter(person_visible_q(user), pk=person_id).distinct().first()
+    if person is None:
+        raise ValidationFailed("Unknown person.", errors={"person": ["Unknown person."]})
+    return person

@@ -1,0 +1,228 @@
+"""``Idempotency-Key`` for POST endpoints: a retried request gets the first answer again.
+
+A phone that loses its connection after sending a POST cannot know whether the write
+happened. It retries with the same ``Idempotency-Key`` header and gets the stored answer
+instead of a second write. Keys are per user, so one user's key never returns another
+user's answer.
+
+How one keyed request runs (``idempotent``):
+
+1. Claim the key: insert an ``in_progress`` record in its own transaction. Outside an outer
+   transaction (the normal request cycle) it commits before the view runs, so a concurrent
+   retry sees it and answers 409 instead of writing twice.
+2. Run the view inside ``transaction.atomic`` and, in that same transaction, mark the record
+   ``done`` with the answer. The view's writes and the stored answer commit together: either
+   both exist or neither does.
+3. If the view raises something the API cannot answer, or answers 5xx, its writes roll back
+   and the record is deleted, so a retry runs the view again. A 4xx answer is stored and
+   replayed: the request was judged, and judging it again would give the same answer.
+
+If the process dies between 1 and 2 the record stays ``in_progress`` with nothing committed
+behind it; after ``ABANDONED_AFTER`` a retry takes it over and runs the view. Records are
+deleted after ``CONTINUUM_IDEMPOTENCY_RETENTION_DAYS`` (``idempotency_records_purge``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+from rest_framework.views import APIView
+
+from audit.errors import Conflict, DomainError, ValidationFailed
+from services_directory.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotency-Replayed"
+# Visible ASCII and spaces, as HTTP header values allow; 1 to 255 characters.
+KEY_RE = re.compile(r"^[\x20-\x7e]{1,255}$")
+# A claim older than this is taken to belong to a request that died before committing
+# (nothing it wrote survived: see step 2 above), so a retry may run the view again.
+ABANDONED_AFTER = timedelta(minutes=5)
+_CLAIM_ATTEMPTS = 3
+
+
+class KeyReused(DomainError):
+    """The key came back with a different method, path or body: 422, nothing runs."""
+
+    http_status = 422
+    code = "idempotency_key_reused"
+
+
+def _in_progress() -> Conflict:
+    return Conflict(
+        f"A request with this {HEADER} is still in progress; retry later.",
+        errors={HEADER: ["A request with this key is still in progress."]},
+        code="idempotency_in_progress",
+    )
+
+
+PostHandler = Callable[..., Response]
+
+
+def request_fingerprint(*, method: str, path: str, data: Any) -> str:
+    """SHA-256 of method, path and the parsed body as canonical JSON (sorted keys)."""
+    if hasattr(data, "lists"):  # a QueryDict from a form body: keep repeated values
+        data = dict(data.lists())
+    body = json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=JSONEncoder
+    )
+    return hashlib.sha256(f"{method.upper()}\n{path}\n{body}".encode()).hexdigest()
+
+
+def idempotent(post: PostHandler) -> PostHandler:
+    """Decorate an ``APIView.post`` so that it honours the ``Idempotency-Key`` header.
+
+    Without the header the view runs as usual. With it: the first request runs the view and
+    stores its answer; a retry with the same key and body gets that answer again with
+    ``Idempotency-Replayed: true`` and writes nothing; the same key with a different request
+    is 422; the same key while the first request still runs is 409. A malformed key is 400.
+    """
+
+    @functools.wraps(post)
+    def wrapper(view: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = request.headers.get(HEADER)
+        if key is None or not request.user.is_authenticated:
+            return post(view, request, *args, **kwargs)
+        if not KEY_RE.match(key):
+            raise ValidationFailed(
+                f"Invalid {HEADER}.",
+                errors={HEADER: ["Must be 1 to 255 printable ASCII characters."]},
+            )
+        fingerprint = request_fingerprint(
+            method=request.method or "POST", path=request.path, data=request.data
+        )
+        record = _claim(
+            user=request.user,
+            key=key,
+            method=request.method or "POST",
+            path=request.path,
+            fingerprint=fingerprint,
+        )
+        if isinstance(record, Response):
+            return record
+        return _run(post, record, view, request, *args, **kwargs)
+
+    return wrapper
+
+
+def idempotency_records_purge(*, now: datetime | None = None) -> int:
+    """Delete records older than the retention period; returns how many went."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.CONTINUUM_IDEMPOTENCY_RETENTION_DAYS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- internals -----------------------------------------------------------------------------
+
+
+def _claim(
+    *, user, key: str, method: str, path: str, fingerprint: str
+) -> IdempotencyRecord | Response:
+    """The new in-progress record this request owns, or the answer to give instead."""
+    for _ in range(_CLAIM_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(
+                    user=user,
+                    key=key,
+                    method=method,
+                    path=path[:300],
+                    request_fingerprint=fingerprint,
+                )
+        except IntegrityError:
+            pass
+        existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if existing is None:
+            continue  # the first request failed and released the key meanwhile: claim again
+        if existing.request_fingerprint != fingerprint:
+            raise KeyReused(
+                f"This {HEADER} was used for a different request.",
+                errors={HEADER: ["reused with a different request"]},
+            )
+        if existing.state == IdempotencyRecord.State.DONE:
+            return Response(
+                existing.response_body,
+                status=existing.response_status,
+                headers={REPLAYED_HEADER: "true"},
+            )
+        if _take_over_abandoned(existing):
+            return existing
+        raise _in_progress()
+    raise _in_progress()
+
+
+def _take_over_abandoned(record: IdempotencyRecord) -> bool:
+    now = timezone.now()
+    if record.created_at > now - ABANDONED_AFTER:
+        return False
+    # Conditional update: of two retries racing for an abandoned claim, exactly one wins.
+    won = IdempotencyRecord.objects.filter(
+        pk=record.pk,
+        state=IdempotencyRecord.State.IN_PROGRESS,
+        created_at=record.created_at,
+    ).update(created_at=now)
+    return won == 1
+
+
+def _run(
+    post: PostHandler,
+    record: IdempotencyRecord,
+    view: APIView,
+    request: Request,
+    *args: Any,
+    **kwargs: Any,
+) -> Response:
+    try:
+        with transaction.atomic():
+            response = post(view, request, *args, **kwargs)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+            else:
+                _store(record, response)
+    except Exception as exc:  # noqa: BLE001 - the record must go whatever the view raised
+        try:
+            response = view.handle_exception(exc)
+        except BaseException:
+            _release(record)
+            raise
+        if response.status_code >= 500:
+            _release(record)
+        else:
+            with transaction.atomic():
+                _store(record, response)
+        return response
+    if response.status_code >= 500:
+        _release(record)
+    return response
+
+
+def _store(record: IdempotencyRecord, response: Response) -> None:
+    data = getattr(response, "data", None)
+    # Stored exactly as the client will read it: UUIDs, dates and decimals as JSON text.
+    body = None if data is None else json.loads(JSONRenderer().render(data))
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        state=IdempotencyRecord.State.DONE,
+        response_status=response.status_code,
+        response_body=body,
+    )
+
+
+def _release(record: IdempotencyRecord) -> None:
+    with transaction.atomic():
+        IdempotencyRecord.objects.filter(
+            pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS
+        ).delete()

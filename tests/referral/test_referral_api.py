@@ -1,0 +1,239 @@
+"""The referral API as phones and desktops call it."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from rest_framework.test import APIClient
+
+from audit.models import AuditEvent
+from referral.models import Referral
+from tests.referral.conftest import make_consent, make_person
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def create(client, world, **body):
+    body.setdefault("to_service", str(world.treatment.pk))
+    body.setdefault("pathway", "officer_intervention")
+    return client.post("/api/v1/referrals/", body, format="json")
+
+
+def test_officer_refers_and_the_provider_works_the_inbox(world):
+    officer, provider = client_for(world.officer), client_for(world.provider)
+    # when
+    response = create(officer, world, reason="Asked for help", urgency="urgent")
+    # then
+    assert response.status_code == 201, response.content
+    body = response.json()
+    referral_id = body["id"]
+    assert body["status"] == "sent"
+    assert body["relation"] == ["sender"]
+    assert body["allowed_transitions"] == ["withdrawn"]
+    inbox = provider.get("/api/v1/referrals/", {"direction": "received", "status": "sent"}).json()
+    assert [r["id"] for r in inbox["results"]] == [referral_id]
+    assert inbox["results"][0]["allowed_transitions"] == ["accepted", "declined"]
+    # the provider accepts, engages, adds a note, completes
+    for to in ("accepted", "engaged"):
+        moved = provider.post(
+            f"/api/v1/referrals/{referral_id}/transition/", {"to": to}, format="json"
+        )
+        assert moved.status_code == 200, moved.content
+    note = provider.post(
+        f"/api/v1/referrals/{referral_id}/notes/",
+        {"text": "First session went well"},
+        format="json",
+    )
+    assert note.status_code == 201
+    assert provider.get(f"/api/v1/referrals/{referral_id}/notes/").json()[0]["text"] == (
+        "First session went well"
+    )
+    provider.post(
+        f"/api/v1/referrals/{referral_id}/transition/", {"to": "completed"}, format="json"
+    )
+    # the officer learns the outcome, status only: no notes
+    seen = officer.get(f"/api/v1/referrals/{referral_id}/").json()
+    assert seen["status"] == "completed"
+    assert officer.get(f"/api/v1/referrals/{referral_id}/notes/").status_code == 404
+    events = officer.get(f"/api/v1/referrals/{referral_id}/events/").json()
+    assert [e["to_status"] for e in events] == ["sent", "accepted", "engaged", "completed"]
+    messages = [n["message"] for n in officer.get("/api/v1/notifications/").json()["results"]]
+    assert "Your referral to Treatment is now completed." in messages
+
+
+def test_an_illegal_transition_is_409_and_changes_nothing(world):
+    referral_id = create(client_for(world.officer), world).json()["id"]
+    provider = client_for(world.provider)
+    response = provider.post(
+        f"/api/v1/referrals/{referral_id}/transition/", {"to": "completed"}, format="json"
+    )
+    assert response.status_code == 409
+    assert "to" in response.json()["errors"]
+    assert Referral.objects.get(pk=referral_id).status == "sent"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"to": "teleported"}, "to"),
+        ({"to": "declined"}, "reason"),
+        ({}, "to"),
+    ],
+)
+def test_bad_transition_input_is_400_naming_the_field(world, body, field):
+    referral_id = create(client_for(world.officer), world).json()["id"]
+    response = client_for(world.provider).post(
+        f"/api/v1/referrals/{referral_id}/transition/", body, format="json"
+    )
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert Referral.objects.get(pk=referral_id).status == "sent"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"to_service": "nope"}, "to_service"),
+        ({"to_service": str(uuid.uuid4())}, "to_service"),
+        ({"pathway": "arrest"}, "pathway"),
+        ({"urgency": "whenever"}, "urgency"),
+        ({"person": str(uuid.uuid4())}, "person"),
+        ({"contact": str(uuid.uuid4())}, "contact"),
+        ({"if_no_consent": "sure"}, "if_no_consent"),
+        ({"client_uuid": "123"}, "client_uuid"),
+    ],
+)
+def test_bad_referral_input_is_400_naming_the_field_and_creates_nothing(world, body, field):
+    response = create(client_for(world.officer), world, **body)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"]
+    assert not Referral.objects.exists()
+
+
+def test_another_organisations_person_cannot_be_referred_and_is_not_revealed(world):
+    theirs = make_person(organization=world.outsider_org, given_name="Secret")
+    missing = create(client_for(world.officer), world, person=str(uuid.uuid4()))
+    forbidden = create(client_for(world.officer), world, person=str(theirs.pk))
+    assert forbidden.status_code == missing.status_code == 400
+    assert forbidden.json() == missing.json()
+
+
+def test_refuse_without_consent_is_400_that_says_why(world):
+    person = make_person(organization=world.police, given_name="Jan")
+    response = create(
+        client_for(world.officer), world, person=str(person.pk), if_no_consent="refuse"
+    )
+    assert response.status_code == 400
+    assert "consent" in response.json()["detail"]
+    assert not Referral.objects.exists()
+
+
+def test_forbidden_and_missing_referrals_look_the_same(world):
+    referral_id = create(client_for(world.officer), world).json()["id"]
+    outsider = client_for(world.outsider)
+    for suffix in ("", "events/", "notes/", "fhir/"):
+        forbidden = outsider.get(f"/api/v1/referrals/{referral_id}/{suffix}")
+        missing = outsider.get(f"/api/v1/referrals/{uuid.uuid4()}/{suffix}")
+        assert forbidden.status_code == missing.status_code == 404
+        assert forbidden.json() == missing.json()
+    forbidden = outsider.post(
+        f"/api/v1/referrals/{referral_id}/transition/", {"to": "accepted"}, format="json"
+    )
+    assert forbidden.status_code == 404
+    assert outsider.get("/api/v1/referrals/").json()["count"] == 0
+
+
+def test_forwarding_through_the_api(world):
+    referral_id = create(client_for(world.officer), world).json()["id"]
+    provider = client_for(world.provider)
+    provider.post(f"/api/v1/referrals/{referral_id}/transition/", {"to": "accepted"}, format="json")
+    response = provider.post(
+        f"/api/v1/referrals/{referral_id}/transition/",
+        {"to": "forwarded", "to_service": str(world.recovery.pk), "reason": "Next stage"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    child = client_for(world.recovery_worker).get("/api/v1/referrals/").json()["results"][0]
+    assert child["parent"] == referral_id
+    assert child["sender_organization"]["name"] == "Clinic"
+
+
+def test_coordinator_sees_status_and_pseudonym_but_no_reason(world):
+    person = make_person(organization=world.police, display_name="Blue Jacket", given_name="Jan")
+    referral_id = create(
+        client_for(world.officer), world, person=str(person.pk), reason="Sensitive"
+    ).json()["id"]
+    body = client_for(world.coordinator).get(f"/api/v1/referrals/{referral_id}/").json()
+    assert body["person"] == {"id": str(person.pk), "display_name": "Blue Jacket"}
+    assert body["reason"] is None
+    assert body["relation"] == ["coordinator"]
+    assert body["allowed_transitions"] == []
+
+
+@pytest.mark.parametrize("reader", ["provider", "officer", "coordinator"])
+def test_fhir_bundle_is_valid_r4b_and_identity_only_as_permitted(world, reader):
+    person = make_person(
+        organization=world.police,
+        display_name="Blue",
+        given_name="Jan",
+        family_name="Kowalski",
+        birth_date="1990-04-01",
+    )
+    make_consent(person=person, recipients=[world.clinic])
+    referral_id = create(client_for(world.officer), world, person=str(person.pk)).json()["id"]
+    client_for(world.provider).post(
+        f"/api/v1/referrals/{referral_id}/transition/",
+        {"to": "declined", "reason": "Full"},
+        format="json",
+    )
+    before = AuditEvent.objects.filter(action="read").count()
+    response = client_for(getattr(world, reader)).get(f"/api/v1/referrals/{referral_id}/fhir/")
+    assert response.status_code == 200
+    data = response.json()
+    bundle = Bundle.model_validate(data)
+    service_request, task = (entry.resource for entry in bundle.entry)
+    assert service_request.__resource_type__ == "ServiceRequest"
+    assert task.__resource_type__ == "Task"
+    assert task.status == "rejected"
+    assert task.statusReason.text == "Full"
+    contained = data["entry"][0]["resource"].get("contained", [])
+    if reader == "coordinator":
+        assert contained == []
+        assert "Kowalski" not in response.content.decode()
+        assert AuditEvent.objects.filter(action="read").count() == before
+    else:
+        # the officer's organisation recorded the person; the clinic holds a consent
+        assert contained[0]["name"][0]["family"] == "Kowalski"
+        assert contained[0]["birthDate"] == "1990-04-01"
+        assert AuditEvent.objects.filter(action="read").count() == before + 1
+
+
+def test_a_retried_post_with_the_same_client_uuid_creates_one_referral(world):
+    officer = client_for(world.officer)
+    key = str(uuid.uuid4())
+    first = create(officer, world, client_uuid=key)
+    second = create(officer, world, client_uuid=key)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+    assert Referral.objects.count() == 1
+    conflict = create(officer, world, client_uuid=key, pathway="self_referral")
+    assert conflict.status_code == 409
+
+
+def test_idempotency_key_replays_the_first_answer(world):
+    officer = client_for(world.officer)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "retry-after-timeout-1"}
+    body = {"to_service": str(world.treatment.pk), "pathway": "naloxone_plus"}
+    first = officer.post("/api/v1/referrals/", body, format="json", **headers)
+    second = officer.post("/api/v1/referrals/", body, format="json", **headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] == second.json()["id"]
+    assert Referral.objects.count() == 1
