@@ -115,7 +115,9 @@ def bench_create(rounds: int) -> None:
                 "identified": True,
                 "status": "sent",
                 "status_changed_at": now.isoformat(),
-                "sla_due_at": sla_due(service=receiver_service, urgency="routine", start=now).isoformat(),
+                "sla_due_at": sla_due(
+                    service=receiver_service, urgency="routine", start=now
+                ).isoformat(),
             },
             format="json",
         )
@@ -148,10 +150,7 @@ def bench_list(total: int, rounds: int) -> None:
     from referral.permissions import REFERRAL_RECEIVER, REFERRAL_SENDER
 
     orgs, services, users = build_network(20)
-    perm = {
-        p.codename: p.pk
-        for p in Permission.objects.filter(content_type__app_label="referral")
-    }
+    perm = {p.codename: p.pk for p in Permission.objects.filter(content_type__app_label="referral")}
     rng = random.Random(5)
     now = timezone.now()
     started = time.perf_counter()

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -137,7 +138,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -178,7 +182,7 @@ CACHES = {
 # Celery: unset broker = eager (tasks run inline, in-process), the embedded default.
 CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
 # Eager mode never connects; the in-memory transport keeps kombu from guessing a host.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
@@ -192,6 +196,28 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
 CELERY_BEAT_SCHEDULE["idempotency-records-purge"] = {
     "task": "services_directory.tasks.idempotency_records_purge",
     "schedule": 24 * 3600.0,  # daily
+}
+# SLA and consent expiry sweeps (coordination.expiry): idempotent, safe on several workers.
+# A shorter interval is for tests and demos (tests/coordination/test_beat_integration.py).
+CONTINUUM_SLA_SWEEP_SECONDS = float(os.environ.get("CONTINUUM_SLA_SWEEP_SECONDS", "300"))
+if CONTINUUM_SLA_SWEEP_SECONDS <= 0:
+    raise ImproperlyConfigured("CONTINUUM_SLA_SWEEP_SECONDS must be more than 0")
+CELERY_BEAT_SCHEDULE["referral-sla-expiry"] = {
+    "task": "coordination.tasks.referrals_expire",
+    "schedule": CONTINUUM_SLA_SWEEP_SECONDS,  # every 5 minutes by default
+}
+CELERY_BEAT_SCHEDULE["consent-expiry"] = {
+    "task": "coordination.tasks.consents_expire",
+    "schedule": CONTINUUM_SLA_SWEEP_SECONDS,
+}
+# The queue tasks go to when none is named; a test worker uses a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE") or "celery"
+# Modules with tasks that autodiscovery (``<app>.tasks``) does not find.
+CELERY_IMPORTS = ["coordination.rollup"]
+# Flow rollup of the finished UTC days, nightly (coordination.rollup).
+CELERY_BEAT_SCHEDULE["flows-rollup-nightly"] = {
+    "task": "coordination.flows_rollup_nightly",
+    "schedule": crontab(hour=1, minute=30),  # 01:30 UTC (CELERY_TIMEZONE)
 }
 
 EMAIL_BACKEND = os.environ.get(
@@ -233,5 +259,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CONTINUUM_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per task run is noise at INFO; failures still log as errors.
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }

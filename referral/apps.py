@@ -1,7 +1,17 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ReferralConfig(AppConfig):
     name = "referral"
     verbose_name = "Referrals"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from referral import permissions
+
+        # Permission rows are recreated (with new ids) whenever the database is flushed or
+        # migrated; the cached ids must not outlive them.
+        post_migrate.connect(
+            permissions.permission_cache_clear, dispatch_uid="referral-permission-cache"
+        )

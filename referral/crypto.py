@@ -75,7 +75,9 @@ def data_key_unwrap(*, person_id: str, key_id: str, wrapped: bytes | None) -> by
     return _open(keys.keys[key_id], wrapped, f"{VERSION}|data-key|{person_id}".encode())
 
 
-def field_encrypt(*, data_key: bytes, person_id: str, field: str, value: str | None) -> bytes | None:
+def field_encrypt(
+    *, data_key: bytes, person_id: str, field: str, value: str | None
+) -> bytes | None:
     if value is None or value == "":
         return None
     return _seal(data_key, value.encode(), f"{VERSION}|{person_id}|{field}".encode())
@@ -90,7 +92,9 @@ def field_decrypt(*, data_key: bytes, person_id: str, field: str, blob: bytes | 
 def master_encrypt(*, value: str, context: str) -> tuple[str, bytes]:
     """Encrypt text that belongs to no known person under the current master key."""
     master = keyring().encryption
-    return master.current, _seal(master.current_key, value.encode(), f"{VERSION}|{context}".encode())
+    return master.current, _seal(
+        master.current_key, value.encode(), f"{VERSION}|{context}".encode()
+    )
 
 
 def master_decrypt(*, key_id: str, blob: bytes, context: str) -> str:
@@ -127,6 +131,8 @@ def blind_index_current(
     *, given_name: str | None, family_name: str | None, birth_date: date | None
 ) -> tuple[str, str]:
     """``(digest, key_id)`` under the current blind-index key, or ``("", "")``."""
-    values = blind_index_values(given_name=given_name, family_name=family_name, birth_date=birth_date)
+    values = blind_index_values(
+        given_name=given_name, family_name=family_name, birth_date=birth_date
+    )
     current = keyring().blind_index.current
     return (values[current], current) if values else ("", "")

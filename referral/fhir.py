@@ -127,9 +127,7 @@ def referral_bundle(
         "intent": "order",
         "priority": service_request["priority"],
         "code": {
-            "coding": [
-                {"system": "http://hl7.org/fhir/CodeSystem/task-code", "code": "fulfill"}
-            ]
+            "coding": [{"system": "http://hl7.org/fhir/CodeSystem/task-code", "code": "fulfill"}]
         },
         "focus": {"reference": f"ServiceRequest/{request_id}"},
         "for": {k: v for k, v in subject.items() if k != "reference"} or {"display": "Anonymous"},
@@ -139,9 +137,14 @@ def referral_bundle(
         "owner": {"display": referral.receiving_organization.name},
     }
     last = (events or [None])[-1]
-    if last is not None and last.reason and referral.status in (
-        ReferralStatus.DECLINED,
-        ReferralStatus.WITHDRAWN,
+    if (
+        last is not None
+        and last.reason
+        and referral.status
+        in (
+            ReferralStatus.DECLINED,
+            ReferralStatus.WITHDRAWN,
+        )
     ):
         task["statusReason"] = {"text": last.reason}
 

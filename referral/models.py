@@ -45,9 +45,7 @@ class Person(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     display_name = models.CharField(max_length=80, help_text="Street name or initials.")
-    organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="people"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="people")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -99,9 +97,7 @@ class Consent(models.Model):
     disclosing_organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="consents_given"
     )
-    recipients = models.ManyToManyField(
-        Organization, related_name="consents_received", blank=True
-    )
+    recipients = models.ManyToManyField(Organization, related_name="consents_received", blank=True)
     stages = models.JSONField(default=list, blank=True, help_text="Continuum stages covered.")
     information = models.TextField(help_text="How much and what kind of information.")
     purpose = models.TextField()
@@ -312,9 +308,7 @@ class ReferralNote(models.Model):
 class Notification(models.Model):
     """Closed loop: the sender's organisation learns each outcome (status only)."""
 
-    referral = models.ForeignKey(
-        Referral, on_delete=models.CASCADE, related_name="notifications"
-    )
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="notifications")
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="notifications"
     )

@@ -31,6 +31,10 @@ def permission_id(model: type[Model], codename: str) -> int:
     return _permission_ids[key]
 
 
+def permission_cache_clear(**kwargs) -> None:
+    _permission_ids.clear()
+
+
 def _grant(link_model, model, obj, group_id: int, codenames: tuple[str, ...]) -> None:
     link_model.objects.bulk_create(
         [

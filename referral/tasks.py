@@ -13,9 +13,7 @@ from django.utils import timezone
 from referral.models import Notification
 
 
-@shared_task(
-    bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8, acks_late=True
-)
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8, acks_late=True)
 def notification_send(self, notification_id: int) -> bool:
     """Email a notification to its organisation once (a retried task sends nothing twice).
 

@@ -1,12 +1,12 @@
 """The referral state machine, in one place (DESIGN.md, "Referral").
 
-    sent -> accepted -> engaged -> completed
-      |        |          |-> disengaged (lost to follow-up)
-      |        |          |-> forwarded
-      |        |-> forwarded (a new referral to the next stage, linked as its child)
-      |-> declined (reason required; the sender is told and can re-refer)
-      |-> expired (no answer within the service's SLA; coordinators are alerted)
-    sent|accepted -> withdrawn (by the sender)
+sent -> accepted -> engaged -> completed
+  |        |          |-> disengaged (lost to follow-up)
+  |        |          |-> forwarded
+  |        |-> forwarded (a new referral to the next stage, linked as its child)
+  |-> declined (reason required; the sender is told and can re-refer)
+  |-> expired (no answer within the service's SLA; coordinators are alerted)
+sent|accepted -> withdrawn (by the sender)
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -52,6 +53,20 @@ KEY_RE = re.compile(r"^[\x20-\x7e]{1,255}$")
 # (nothing it wrote survived: see step 2 above), so a retry may run the view again.
 ABANDONED_AFTER = timedelta(minutes=5)
 _CLAIM_ATTEMPTS = 3
+
+
+KEY_PARAMETER = OpenApiParameter(
+    name=HEADER,
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "1 to 255 printable ASCII characters, unique per write (a UUID is a good choice). A "
+        "retry with the same key and body answers the first answer again with "
+        "`Idempotency-Replayed: true`; the same key with another request is 422; while the "
+        "first request runs, 409. Kept at least 30 days."
+    ),
+)
 
 
 class KeyReused(DomainError):
@@ -115,7 +130,7 @@ def idempotent(post: PostHandler) -> PostHandler:
             return record
         return _run(post, record, view, request, *args, **kwargs)
 
-    return wrapper
+    return extend_schema(parameters=[KEY_PARAMETER])(wrapper)
 
 
 def idempotency_records_purge(*, now: datetime | None = None) -> int:

@@ -77,9 +77,7 @@ class ReferralOutput(serializers.Serializer):
         if "sender" in relations:
             sides.add(Side.SENDER)
         return [
-            to
-            for to in next_statuses(referral.status)
-            if side_for(referral.status, to) in sides
+            to for to in next_statuses(referral.status) if side_for(referral.status, to) in sides
         ]
 
 

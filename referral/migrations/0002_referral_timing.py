@@ -5,25 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referral', '0001_initial'),
+        ("referral", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='referral',
-            name='journey_started_at',
+            model_name="referral",
+            name="journey_started_at",
             field=models.DateTimeField(default=django.utils.timezone.now),
         ),
         migrations.AddField(
-            model_name='referralevent',
-            name='seconds_in_previous',
+            model_name="referralevent",
+            name="seconds_in_previous",
             field=models.PositiveBigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='referralevent',
-            name='seconds_since_journey_start',
+            model_name="referralevent",
+            name="seconds_since_journey_start",
             field=models.PositiveBigIntegerField(blank=True, null=True),
         ),
     ]

@@ -83,9 +83,11 @@ def person_visible_q(user) -> Q:
     condition = Q(pk__in=granted)
     coordinated = coordinated_organization_ids(user)
     if coordinated:
-        condition |= Q(organization_id__in=coordinated) | Q(
-            referrals__sender_organization_id__in=coordinated
-        ) | Q(referrals__receiving_organization_id__in=coordinated)
+        condition |= (
+            Q(organization_id__in=coordinated)
+            | Q(referrals__sender_organization_id__in=coordinated)
+            | Q(referrals__receiving_organization_id__in=coordinated)
+        )
     return condition
 
 

@@ -195,9 +195,10 @@ def _first_contact_at(person: Person | None):
     if person is None:
         return None
     return (
-        Contact.objects.filter(person=person).order_by("occurred_at").values_list(
-            "occurred_at", flat=True
-        ).first()
+        Contact.objects.filter(person=person)
+        .order_by("occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
     )
 
 
@@ -246,7 +247,11 @@ def referral_transition(
     if side is None:
         raise Conflict(
             f"A referral that is {referral.status} cannot become {to}.",
-            errors={"to": [f"From {referral.status}: {', '.join(next_statuses(referral.status)) or 'no further states'}."]},
+            errors={
+                "to": [
+                    f"From {referral.status}: {', '.join(next_statuses(referral.status)) or 'no further states'}."
+                ]
+            },
             code="illegal_transition",
         )
     organization = None
@@ -273,7 +278,9 @@ def referral_transition(
             )
     reason = (reason or "").strip()
     if to in REASON_REQUIRED and not reason:
-        raise ValidationFailed("A reason is required.", errors={"reason": ["Required for " + to + "."]})
+        raise ValidationFailed(
+            "A reason is required.", errors={"reason": ["Required for " + to + "."]}
+        )
     if to == ReferralStatus.FORWARDED and forward_to is None:
         raise ValidationFailed(
             "Forwarding needs the next service.", errors={"to_service": ["Required to forward."]}
@@ -352,7 +359,10 @@ def referral_note_add(*, referral: Referral, actor, text: str) -> ReferralNote:
             person_id=str(person.pk), key_id=person.data_key_id, wrapped=person.wrapped_data_key
         )
         blob = crypto.field_encrypt(
-            data_key=data_key, person_id=str(person.pk), field=f"referral-note:{note_id}", value=text
+            data_key=data_key,
+            person_id=str(person.pk),
+            field=f"referral-note:{note_id}",
+            value=text,
         )
         key_id = crypto.PERSON_KEY
     else:

@@ -1,0 +1,3 @@
+from coordination.api import board, conferences, flows
+
+urlpatterns = [*board.urlpatterns, *conferences.urlpatterns, *flows.urlpatterns]

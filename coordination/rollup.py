@@ -1,0 +1,129 @@
+"""The nightly flow rollup: per UTC day, referral transitions per sender and receiving
+organisation, pathway, stage and step with their duration histograms, and contacts per
+organisation and pathway. The flows API reads these for the days in ``RollupRun`` and live
+data for the rest, so the dashboard stays fast over years of data.
+
+Idempotent: rolling a day up again replaces its rows (one transaction per block of days).
+Only whole past days are rolled up; today always stays live. Each night the last
+``TRAILING_DAYS`` days are rolled up again, so contacts uploaded late from phones that were
+offline are counted; a contact synced later than that needs ``flows_rollup(since=..., until=...)``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, timedelta
+
+from celery import shared_task
+from django.db import transaction
+from django.db.models import Count, Max, Min
+from django.db.models.functions import TruncDate
+
+from coordination.flows import (
+    compact_histogram,
+    histogram_from_row,
+    live_contacts,
+    live_events,
+    transition_groups,
+    utc_today,
+)
+from coordination.models import DailyContactRollup, DailyTransitionRollup, RollupRun
+from referral.models import Contact, ReferralEvent
+
+TRAILING_DAYS = 7
+BLOCK_DAYS = 31
+
+
+def flows_rollup(*, since: date, until: date) -> int:
+    """Roll up the whole UTC days in ``[since, until)``; days from today on are left to the
+    live queries. Returns the number of days rolled up."""
+    until = min(until, utc_today())
+    start = since
+    rolled = 0
+    while start < until:
+        end = min(start + timedelta(days=BLOCK_DAYS), until)
+        _rollup_block(start, end)
+        rolled += (end - start).days
+        start = end
+    return rolled
+
+
+@transaction.atomic
+def _rollup_block(since: date, until: date) -> None:
+    DailyTransitionRollup.objects.filter(day__gte=since, day__lt=until).delete()
+    DailyContactRollup.objects.filter(day__gte=since, day__lt=until).delete()
+    RollupRun.objects.filter(day__gte=since, day__lt=until).delete()
+
+    events = live_events(None, [(since, until)], with_scope=False)
+    groups = transition_groups(
+        events.annotate(day=TruncDate("created_at", tzinfo=UTC)),
+        by=("day", "referral__sender_organization_id", "referral__receiving_organization_id"),
+        all_journeys=True,
+    )
+    DailyTransitionRollup.objects.bulk_create(
+        (
+            DailyTransitionRollup(
+                day=row["day"],
+                sender_organization_id=row["referral__sender_organization_id"],
+                receiving_organization_id=row["referral__receiving_organization_id"],
+                pathway=row["pathway"],
+                stage=row["stage"],
+                from_status=row["from_step"],
+                to_status=row["to_status"],
+                count=row["count"],
+                previous_histogram=compact_histogram(histogram_from_row(row, "p")),
+                journey_histogram=compact_histogram(histogram_from_row(row, "j")),
+            )
+            for row in groups.iterator()
+        ),
+        batch_size=1000,
+    )
+    contacts = (
+        live_contacts(None, [(since, until)], with_scope=False)
+        .annotate(day=TruncDate("occurred_at", tzinfo=UTC))
+        .values("day", "organization_id", "pathway")
+        .annotate(total=Count("id"))
+        .order_by()
+    )
+    DailyContactRollup.objects.bulk_create(
+        (
+            DailyContactRollup(
+                day=row["day"],
+                organization_id=row["organization_id"],
+                pathway=row["pathway"],
+                count=row["total"],
+            )
+            for row in contacts.iterator()
+        ),
+        batch_size=1000,
+    )
+    RollupRun.objects.bulk_create(
+        RollupRun(day=since + timedelta(days=n)) for n in range((until - since).days)
+    )
+
+
+def days_to_roll_up(*, today: date | None = None, trailing: int = TRAILING_DAYS):
+    """``(since, until)`` for tonight: from the day after the last rolled-up day (or the
+    first day with data, on the first run), and always the last ``trailing`` days."""
+    today = today or utc_today()
+    last = RollupRun.objects.aggregate(last=Max("day"))["last"]
+    since = today - timedelta(days=trailing)
+    if last is None:
+        firsts = [
+            ReferralEvent.objects.aggregate(first=Min("created_at"))["first"],
+            Contact.objects.aggregate(first=Min("occurred_at"))["first"],
+        ]
+        known = [first.astimezone(UTC).date() for first in firsts if first is not None]
+        if known:
+            since = min(since, *known)
+    else:
+        since = min(since, last + timedelta(days=1))
+    return since, today
+
+
+@shared_task(name="coordination.flows_rollup_nightly", ignore_result=True)
+def flows_rollup_nightly(trailing_days: int = TRAILING_DAYS) -> int:
+    """Nightly (beat, UTC): roll up every finished day not rolled up yet, and again the last
+    few days."""
+    since, until = days_to_roll_up(trailing=trailing_days)
+    return flows_rollup(since=since, until=until)
+
