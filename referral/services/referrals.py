@@ -245,13 +245,10 @@ def referral_transition(
         raise ValidationFailed("Unknown status.", errors={"to": [f"{to!r} is not a status."]})
     side = side_for(referral.status, to)
     if side is None:
+        possible = ", ".join(next_statuses(referral.status)) or "no further states"
         raise Conflict(
             f"A referral that is {referral.status} cannot become {to}.",
-            errors={
-                "to": [
-                    f"From {referral.status}: {', '.join(next_statuses(referral.status)) or 'no further states'}."
-                ]
-            },
+            errors={"to": [f"From {referral.status}: {possible}."]},
             code="illegal_transition",
         )
     organization = None
