@@ -35,6 +35,7 @@ class AuditAction(models.TextChoices):
     ERASE = "erase", "erasure"
     CONSENT_GRANT = "consent_grant", "consent granted"
     CONSENT_REVOKE = "consent_revoke", "consent revoked"
+    CONSENT_EXPIRE = "consent_expire", "consent expired"
     PERMISSION_GRANT = "permission_grant", "permission granted"
     PERMISSION_REVOKE = "permission_revoke", "permission revoked"
     KEY_ROTATE = "key_rotate", "key rotation"

@@ -151,7 +151,7 @@ def consent_expire(*, consent_id: uuid.UUID, now: datetime | None = None) -> boo
     consent.save(update_fields=["expired_at"])
     audit_record(
         actor=None,
-        action=AuditAction.UPDATE,
+        action=AuditAction.CONSENT_EXPIRE,
         target=consent,
         organization_id=str(consent.disclosing_organization_id),
         data={

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -61,6 +62,8 @@ from django.db.models import (
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, TruncMonth
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from coordination.models import (
     DURATION_BUCKETS,
     DailyContactRollup,
@@ -200,9 +203,7 @@ def compact_histogram(histogram: Sequence[int]) -> list[int]:
 def from_step_expression() -> Case:
     """The event's from-step, with the creation of a forwarded referral as ``forwarded``."""
     return Case(
-        When(
-            Q(from_status="") & Q(referral__parent__isnull=False), then=Value(FORWARDED_IN)
-        ),
+        When(Q(from_status="") & Q(referral__parent__isnull=False), then=Value(FORWARDED_IN)),
         default=F("from_status"),
         output_field=CharField(),
     )
@@ -337,12 +338,14 @@ def _add_rollup(counts: FlowCounts, organization_ids, runs, pathway: str | None)
     if pathway:
         rows = rows.filter(pathway=pathway)
         contacts = contacts.filter(pathway=pathway)
-    journey_only = Q(from_status__in=["", FORWARDED_IN]) | Q(to_status=ENGAGED, stage=TREATMENT)
+    creation = Q(from_status__in=["", FORWARDED_IN])
+    journey_only = creation | Q(to_status=ENGAGED, stage=TREATMENT)
     groups = (
         rows.values("pathway", "stage", "from_status", "to_status")
         .annotate(
             total=Sum("count"),
-            **rollup_histogram_sums("previous_histogram", "p"),
+            # rows of referrals made carry no time in a previous status: skip their JSON
+            **rollup_histogram_sums("previous_histogram", "p", ~creation),
             **rollup_histogram_sums("journey_histogram", "j", journey_only),
         )
         .order_by()
@@ -616,6 +619,25 @@ def flow_table_rows(report: dict[str, Any]) -> list[list[Any]]:
         for name in ("contacts", "referrals", "treatment_entries"):
             rows.append(["month", row["month"], name, row[name], "", ""])
     return rows
+
+
+@transaction.atomic
+def flows_export_record(*, user, report: dict[str, Any]) -> None:
+    """Audit a flow export (DESIGN.md: every export is audited): who exported which scope
+    and period. Counts only, no person, so nothing else is recorded."""
+    scope = report.get("task_force") or report.get("organization") or {}
+    audit_record(
+        actor=user,
+        action=AuditAction.EXPORT,
+        target=("coordination.flows", str(scope.get("id", ""))),
+        data={
+            "task_force": (report.get("task_force") or {}).get("id"),
+            "organization": (report.get("organization") or {}).get("id"),
+            "since": report["since"],
+            "until": report["until"],
+            "pathway": report["pathway"],
+        },
+    )
 
 
 def _blank(value: int | None) -> int | str:

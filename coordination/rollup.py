@@ -126,4 +126,3 @@ def flows_rollup_nightly(trailing_days: int = TRAILING_DAYS) -> int:
     few days."""
     since, until = days_to_roll_up(trailing=trailing_days)
     return flows_rollup(since=since, until=until)
-

@@ -245,7 +245,7 @@ def agenda_item_add(
         item,
         conference,
         rule=rule,
-        target=f"{target_type}:{target_id}" if rule else None,
+        board_item=f"{target_type}:{target_id}" if rule else None,
     )
     return item
 

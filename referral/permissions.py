@@ -35,12 +35,14 @@ def permission_cache_clear(**kwargs) -> None:
     _permission_ids.clear()
 
 
-def _grant(link_model, model, obj, group_id: int, codenames: tuple[str, ...]) -> None:
+def _grant(link_model, model, obj, grants: list[tuple[int, tuple[str, ...]]]) -> None:
+    """One INSERT for every (group, codenames) pair given."""
     link_model.objects.bulk_create(
         [
             link_model(
                 group_id=group_id, permission_id=permission_id(model, code), content_object=obj
             )
+            for group_id, codenames in grants
             for code in codenames
         ],
         ignore_conflicts=True,
@@ -49,11 +51,7 @@ def _grant(link_model, model, obj, group_id: int, codenames: tuple[str, ...]) ->
 
 def person_grant_owner(*, person: Person) -> None:
     _grant(
-        PersonGroupObjectPermission,
-        Person,
-        person,
-        person.organization.group_id,
-        PERSON_OWNER,
+        PersonGroupObjectPermission, Person, person, [(person.organization.group_id, PERSON_OWNER)]
     )
 
 
@@ -64,21 +62,15 @@ def referral_grant(*, referral: Referral) -> None:
         ReferralGroupObjectPermission,
         Referral,
         referral,
-        referral.sender_organization.group_id,
-        REFERRAL_SENDER,
-    )
-    _grant(
-        ReferralGroupObjectPermission,
-        Referral,
-        referral,
-        referral.receiving_organization.group_id,
-        REFERRAL_RECEIVER,
+        [
+            (referral.sender_organization.group_id, REFERRAL_SENDER),
+            (referral.receiving_organization.group_id, REFERRAL_RECEIVER),
+        ],
     )
     if referral.person_id:
         _grant(
             PersonGroupObjectPermission,
             Person,
             referral.person,
-            referral.receiving_organization.group_id,
-            PERSON_RECEIVER,
+            [(referral.receiving_organization.group_id, PERSON_RECEIVER)],
         )

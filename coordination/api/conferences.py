@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coordination import services
+from coordination.api.board import UserRef
 from coordination.models import BoardRule
 from coordination.selectors import coordinated_task_force_get
 from coordination.selectors.board import TARGET_TYPES
@@ -33,11 +34,6 @@ from coordination.selectors.conferences import (
 from services_directory.api.pagination import Pagination
 from services_directory.api.params import StrictQuerySerializer
 from services_directory.idempotency import idempotent
-
-
-class UserRef(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
-    username = serializers.CharField(source="get_username")
 
 
 class AgendaItemOutput(serializers.Serializer):

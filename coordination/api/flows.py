@@ -1,4 +1,5 @@
-"""Flows along the continuum: ``GET /api/v1/flows/?task_force=&since=&until=&pathway=&organization=``."""
+"""Flows along the continuum: ``GET /api/v1/flows/`` (task_force, organization, pathway,
+since, until)."""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ class FlowScope:
     task_force: TaskForce | None  # set when a coordinator looks at (part of) a task force
     organization: Organization | None  # set when the flows are one organisation's
     coordinated: tuple[TaskForce, ...] = ()  # the task forces the user may choose from
+    organizations: tuple[Organization, ...] = ()  # the organisations the user may choose from
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -75,7 +76,7 @@ def flow_scope_get(
         if organization_id is not None and organization_id != own.pk:
             raise NotFound("No such organisation.")
         return FlowScope(organization_ids=frozenset({own.pk}), task_force=None, organization=own)
-    members = {o.pk: o for o in task_force.organizations.all()}
+    members = {o.pk: o for o in task_force.organizations.order_by("name", "pk")}
     if organization_id is not None:
         organization = members.get(organization_id)
         if organization is None:
@@ -85,12 +86,14 @@ def flow_scope_get(
             task_force=task_force,
             organization=organization,
             coordinated=coordinated,
+            organizations=tuple(members.values()),
         )
     return FlowScope(
         organization_ids=frozenset(members),
         task_force=task_force,
         organization=None,
         coordinated=coordinated,
+        organizations=tuple(members.values()),
     )
 
 

@@ -15,21 +15,10 @@ from referral.models import Person
 from referral.selectors import people as selectors
 from referral.services import people as services
 from services_directory.api.pagination import Pagination
-from services_directory.api.params import StrictQuerySerializer
+from services_directory.api.params import StrictBodySerializer, StrictQuerySerializer
 from services_directory.idempotency import idempotent
 
 SEARCH_FIELDS = ("given_name", "family_name", "birth_date")
-
-
-class StrictBodySerializer(serializers.Serializer):
-    """Rejects body fields it does not declare: a misspelt field must not silently drop data."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
 
 # --- input ---------------------------------------------------------------------------------

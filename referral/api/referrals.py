@@ -14,7 +14,8 @@ from audit.services import audit_record
 from referral import fhir
 from referral.models import Contact, Pathway, ReferralStatus, Urgency
 from referral.selectors import referrals as selectors
-from referral.selectors.access import membership_of, person_identity_visible
+from referral.selectors.access import membership_of
+from referral.selectors.people import person_identity
 from referral.services import referrals as services
 from referral.workflow import Side, next_statuses, side_for
 from services_directory.api.pagination import Pagination
@@ -203,7 +204,10 @@ class ReferralListApi(APIView):
             client_uuid=values.get("client_uuid"),
             if_no_consent=values.get("if_no_consent") or "anonymous",
         )
-        referral = selectors.referral_get(user=request.user, referral_id=referral.pk)
+        # Rendered from the objects in hand: the service, organisations and person were all
+        # loaded to make the referral (a replayed one is fetched like any read).
+        if not created:
+            referral = selectors.referral_get(user=request.user, referral_id=referral.pk)
         return Response(
             _render(request, referral),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -296,16 +300,11 @@ class ReferralFhirApi(APIView):
         referral = selectors.referral_get(user=request.user, referral_id=referral_id)
         relations = selectors.relation_to(user=request.user, referral=referral)
         identity = None
-        person = referral.person
-        if person is not None and person_identity_visible(request.user, person):
-            identity = _identity_of(person)
-            if identity:
-                audit_record(
-                    actor=request.user,
-                    action=AuditAction.READ,
-                    target=person,
-                    data={"fields": sorted(k for k, v in identity.items() if v), "via": "fhir"},
-                )
+        if referral.person is not None:
+            # Decides, decrypts and audits the read; None where the reader may not see it.
+            identity = person_identity(user=request.user, person=referral.person)
+            if identity and (identity.get("erased") or identity.get("unreadable")):
+                identity = None
         bundle = fhir.referral_bundle(
             referral,
             identity=identity,
@@ -313,26 +312,6 @@ class ReferralFhirApi(APIView):
             events=list(referral.events.order_by("created_at", "id")),
         )
         return Response(bundle, content_type="application/fhir+json")
-
-
-def _identity_of(person) -> dict | None:
-    from referral import crypto
-
-    try:
-        data_key = crypto.data_key_unwrap(
-            person_id=str(person.pk), key_id=person.data_key_id, wrapped=person.wrapped_data_key
-        )
-    except crypto.Unreadable:
-        return None
-    return {
-        field: crypto.field_decrypt(
-            data_key=data_key,
-            person_id=str(person.pk),
-            field=field,
-            blob=getattr(person, f"{field}_enc"),
-        )
-        for field in ("given_name", "family_name", "birth_date", "phone")
-    }
 
 
 class NotificationListApi(APIView):

@@ -83,11 +83,13 @@ def person_visible_q(user) -> Q:
     condition = Q(pk__in=granted)
     coordinated = coordinated_organization_ids(user)
     if coordinated:
-        condition |= (
-            Q(organization_id__in=coordinated)
-            | Q(referrals__sender_organization_id__in=coordinated)
-            | Q(referrals__receiving_organization_id__in=coordinated)
-        )
+        # Subqueries, not joins: a person with many referrals stays one row (no DISTINCT).
+        referred = Referral.objects.filter(
+            Q(sender_organization_id__in=coordinated)
+            | Q(receiving_organization_id__in=coordinated),
+            person__isnull=False,
+        ).values("person_id")
+        condition |= Q(organization_id__in=coordinated) | Q(pk__in=referred)
     return condition
 
 

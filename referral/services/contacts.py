@@ -15,6 +15,7 @@ through a keyed digest, so the stored fingerprint cannot confirm a guessed note.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Iterable
@@ -22,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from audit.errors import Conflict, Forbidden, ValidationFailed
+from audit.keys import keyring
 from audit.models import AuditAction
 from audit.services import audit_record
 from referral import crypto
@@ -114,8 +115,10 @@ def contact_fingerprint(
     """SHA-256 of the contact's canonical body: what makes two uploads "the same contact".
 
     Equivalent spellings agree (offer order and repeats, surrounding spaces, time zone of
-    ``occurred_at``). The notes enter as an HMAC under the server secret, never as text or a
-    plain hash."""
+    ``occurred_at``). The notes enter as an HMAC under the keyring's blind-index key (never
+    ``SECRET_KEY``), never as text or a plain hash, so the stored fingerprint cannot confirm a
+    guessed note. After that key is rotated, re-uploading a contact with notes recorded
+    before the rotation answers 409 instead of 200 (nothing is written either way)."""
     notes = (notes or "").strip() or None
     canonical = {
         "client_uuid": canonical_uuid(client_uuid),
@@ -126,8 +129,10 @@ def contact_fingerprint(
         "person": None if person is None else canonical_uuid(person),
         "notes": None
         if notes is None
-        else salted_hmac(
-            _NOTES_DIGEST_SALT, f"{canonical_uuid(client_uuid)}|{notes}", algorithm="sha256"
+        else hmac.new(
+            keyring().blind_index.current_key,
+            f"{_NOTES_DIGEST_SALT}|{canonical_uuid(client_uuid)}|{notes}".encode(),
+            hashlib.sha256,
         ).hexdigest(),
     }
     body = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

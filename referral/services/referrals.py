@@ -385,7 +385,7 @@ def referral_note_add(*, referral: Referral, actor, text: str) -> ReferralNote:
 def person_for_referral(*, user, person_id) -> Person:
     """The person to refer, if the sender's organisation may see them; else a 400 that does
     not reveal whether they exist."""
-    person = Person.objects.filter(person_visible_q(user), pk=person_id).distinct().first()
+    person = Person.objects.filter(person_visible_q(user), pk=person_id).first()
     if person is None:
         raise ValidationFailed("Unknown person.", errors={"person": ["Unknown person."]})
     return person

@@ -33,6 +33,17 @@ class StrictQuerySerializer(serializers.Serializer):
         return super().to_internal_value({k: data.get(k) for k in data if k in self.fields})
 
 
+class StrictBodySerializer(serializers.Serializer):
+    """Rejects body fields it does not declare: a misspelt field must not silently drop data."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
 @extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanField(serializers.Field):
     """``true``/``false`` (also 1/0, yes/no); anything else is an error, not False."""

@@ -8,11 +8,24 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from audit.keys import generate_keyring, reset_keyring_cache, write_key_file
 from referral import crypto
 from referral.models import Consent, Person
 from referral.permissions import person_grant_owner
 from services_directory.models import OrganizationKind, Role, Stage
 from tests.factories import OrganizationFactory, ServiceFactory, TaskForceFactory, member
+
+
+@pytest.fixture(autouse=True)
+def test_keyring(settings, tmp_path):
+    """A keyring of the test's own, in a temporary key file: a key rotation or an erasure in
+    one test never reaches another. Yields the key file."""
+    settings.CONTINUUM_KEYS = ""
+    settings.CONTINUUM_KEY_FILE = tmp_path / "keys.json"
+    write_key_file(generate_keyring(), settings.CONTINUUM_KEY_FILE)
+    reset_keyring_cache()
+    yield settings.CONTINUUM_KEY_FILE
+    reset_keyring_cache()
 
 
 class World:

@@ -11,10 +11,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.errors import Forbidden, NotFound, ValidationFailed
-from audit.keys import generate_keyring, reset_keyring_cache, write_key_file
 from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_event_payload
-from referral import permissions
 from referral.models import REDISCLOSURE_NOTICE, Consent
 from referral.selectors import consents as selectors
 from referral.services import consents as services
@@ -24,18 +22,6 @@ pytestmark = pytest.mark.django_db
 
 INFORMATION = "Names, date of birth and phone number."
 PURPOSE = "Referral to opioid treatment."
-
-
-@pytest.fixture(autouse=True)
-def test_keyring(settings, tmp_path):
-    settings.CONTINUUM_KEYS = ""
-    settings.CONTINUUM_KEY_FILE = tmp_path / "keys.json"
-    write_key_file(generate_keyring(), settings.CONTINUUM_KEY_FILE)
-    reset_keyring_cache()
-    permissions._permission_ids.clear()
-    yield
-    reset_keyring_cache()
-    permissions._permission_ids.clear()
 
 
 @pytest.fixture

@@ -13,10 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from audit.keys import generate_keyring, reset_keyring_cache, write_key_file
 from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_event_payload
-from referral import permissions
 from referral.models import Contact
 from referral.selectors.contacts import contact_get, contact_notes
 from referral.services.contacts import contact_fingerprint, contact_record
@@ -26,19 +24,6 @@ from tests.factories import OrganizationFactory, member
 from tests.referral.conftest import make_person
 
 URL = "/api/v1/contacts/"
-
-
-@pytest.fixture(autouse=True)
-def test_keyring(settings, tmp_path):
-    settings.CONTINUUM_KEYS = ""
-    settings.CONTINUUM_KEY_FILE = tmp_path / "keys.json"
-    write_key_file(generate_keyring(), settings.CONTINUUM_KEY_FILE)
-    reset_keyring_cache()
-    # A transactional test's flush recreates permission rows under new ids.
-    permissions._permission_ids.clear()
-    yield
-    reset_keyring_cache()
-    permissions._permission_ids.clear()
 
 
 def client_of(user) -> APIClient:

@@ -11,27 +11,12 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from audit.keys import generate_keyring, reset_keyring_cache, write_key_file
 from audit.models import AuditAction, AuditEvent
-from referral import permissions
 from tests.factories import care_network
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CONTROL = "display-name-in-clear"
-
-
-@pytest.fixture(autouse=True)
-def test_keyring(settings, tmp_path):
-    settings.CONTINUUM_KEYS = ""
-    settings.CONTINUUM_KEY_FILE = tmp_path / "keys.json"
-    write_key_file(generate_keyring(), settings.CONTINUUM_KEY_FILE)
-    reset_keyring_cache()
-    # A transactional test's flush recreates permission rows under new ids.
-    permissions._permission_ids.clear()
-    yield
-    reset_keyring_cache()
-    permissions._permission_ids.clear()
 
 
 def execute(sql: str, params: list | tuple = ()) -> list[tuple]:

@@ -42,20 +42,6 @@ IDENTITY = {
 }
 
 
-@pytest.fixture(autouse=True)
-def test_keyring(settings, tmp_path):
-    settings.CONTINUUM_KEYS = ""
-    settings.CONTINUUM_KEY_FILE = tmp_path / "keys.json"
-    from audit.keys import generate_keyring
-
-    write_key_file(generate_keyring(), settings.CONTINUUM_KEY_FILE)
-    reset_keyring_cache()
-    permissions._permission_ids.clear()  # permission rows are recreated after a flush
-    yield settings.CONTINUUM_KEY_FILE
-    reset_keyring_cache()
-    permissions._permission_ids.clear()
-
-
 @pytest.fixture
 def net():
     return care_network()

@@ -1,0 +1,302 @@
+"""Flows over years of data: ``GET /api/v1/flows/`` for one year, for a coordinator of a task
+force of 40 organisations, with the nightly rollup (whole past days from the rollup, today
+live) against a naive fully live aggregation over the same events, both through the full API
+stack and measured in this run.
+
+    .venv/bin/python bench/flows.py            # 1,000,000 referral events over 3 years
+    .venv/bin/python bench/flows.py --quick    # small, seconds (CI)
+
+Target: p95 under 300 ms on PostgreSQL (``DATABASE_URL=postgres://...``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from _setup import bench_database, percentile
+
+DAY = 86400
+KINDS = (
+    ["police"] * 8
+    + ["red_cross"] * 6
+    + ["municipality"] * 4
+    + ["treatment"] * 10
+    + ["harm_reduction"] * 6
+    + ["health"] * 2
+    + ["ngo"] * 2
+    + ["social"] * 2
+)
+STAGE_OF = {
+    "treatment": "treatment",
+    "harm_reduction": "harm_reduction",
+    "health": "screening",
+    "ngo": "recovery",
+    "social": "social_support",
+}
+PATHWAYS = {
+    "police": ["officer_prevention", "officer_intervention", "naloxone_plus"],
+    "red_cross": ["active_outreach", "naloxone_plus", "self_referral"],
+    "municipality": ["community_response", "self_referral", "active_outreach"],
+}
+NEXT_STAGE = {"screening": "treatment", "harm_reduction": "treatment", "treatment": "recovery"}
+
+
+def _lognormal(rng: random.Random, median_seconds: float, sigma: float = 1.0) -> int:
+    return max(30, int(rng.lognormvariate(math.log(median_seconds), sigma)))
+
+
+def build(*, events_target: int, contacts_target: int, years: int = 3, seed: int = 5):
+    """Organisations, services, a task force, a coordinator; then referrals with realistic
+    step timings (log-normal), forwarding chains and contacts, bulk-inserted."""
+    from django.contrib.auth import get_user_model
+
+    from referral.models import Contact, Referral, ReferralEvent
+    from services_directory import services as directory
+    from services_directory.models import Service
+
+    rng = random.Random(seed)
+    organizations = [
+        directory.organization_create(name=f"Org {n:02d}", kind=kind, description="bench")
+        for n, kind in enumerate(KINDS)
+    ]
+    task_force = directory.task_force_create(
+        name="Bench task force", area="Bench", time_zone="Europe/Lisbon",
+        organizations=organizations,
+    )  # fmt: skip
+    services_by_stage: dict[str, list] = {}
+    rows = []
+    for organization in organizations:
+        stage = STAGE_OF.get(organization.kind)
+        if stage is None:
+            continue
+        for n in range(2):
+            service = Service(
+                organization=organization,
+                name=f"{organization.name} service {n}",
+                description="bench",
+                stage=stage,
+            )
+            rows.append(service)
+            services_by_stage.setdefault(stage, []).append(service)
+    Service.objects.bulk_create(rows)
+    senders = [o for o in organizations if o.kind in PATHWAYS]
+    # a few busy senders and services, many quiet ones
+    sender_weights = [1 / (i + 1) ** 0.7 for i in range(len(senders))]
+    user = get_user_model().objects.create_user("bench-coordinator", password="bench-pw-1")  # noqa: S106
+    directory.membership_set(user=user, organization=senders[-1], role="coordinator")
+
+    now = datetime.now(tz=UTC)
+    start = now - timedelta(days=365 * years)
+    span = (now - start).total_seconds()
+    referrals: list = []
+    events: list = []
+
+    def refer(*, sender, service, pathway, at, journey_start, parent=None):
+        referral = Referral(
+            id=uuid.UUID(int=rng.getrandbits(128)),
+            sender_organization=sender,
+            to_service=service,
+            receiving_organization=service.organization,
+            stage=service.stage,
+            pathway=pathway,
+            status="sent",
+            status_changed_at=at,
+            sla_due_at=at + timedelta(hours=72),
+            journey_started_at=journey_start,
+            parent=parent,
+        )
+        referrals.append(referral)
+        since_start = int((at - journey_start).total_seconds())
+        events.append(
+            ReferralEvent(
+                referral=referral, from_status="", to_status="sent", created_at=at,
+                seconds_since_journey_start=since_start,
+            )
+        )  # fmt: skip
+        status, when = "sent", at
+        for to, median, sigma, chance in _path(rng):
+            if rng.random() > chance:
+                break
+            seconds = 72 * 3600 if to == "expired" else _lognormal(rng, median, sigma)
+            nxt = when + timedelta(seconds=seconds)
+            if nxt > now:
+                break
+            events.append(
+                ReferralEvent(
+                    referral=referral, from_status=status, to_status=to, created_at=nxt,
+                    seconds_in_previous=seconds,
+                    seconds_since_journey_start=int((nxt - journey_start).total_seconds()),
+                )
+            )  # fmt: skip
+            status, when = to, nxt
+            if to == "forwarded":
+                next_stage = NEXT_STAGE.get(service.stage, "social_support")
+                refer(
+                    sender=service.organization,
+                    service=rng.choice(services_by_stage[next_stage]),
+                    pathway=pathway,
+                    at=nxt,
+                    journey_start=journey_start,
+                    parent=referral,
+                )
+                break
+        referral.status, referral.status_changed_at = status, when
+
+    contact_rows = []
+    written_events = written_contacts = 0
+    while written_events + len(events) < events_target:
+        sender = rng.choices(senders, sender_weights)[0]
+        pathway = rng.choice(PATHWAYS[sender.kind])
+        stage = rng.choices(
+            ["harm_reduction", "treatment", "screening", "social_support"], [4, 4, 2, 1]
+        )[0]
+        service = rng.choice(services_by_stage[stage])
+        at = start + timedelta(seconds=span * rng.random() ** 0.8)  # growing over the years
+        journey_start = at - timedelta(seconds=_lognormal(rng, 2 * DAY, 1.5))
+        refer(sender=sender, service=service, pathway=pathway, at=at, journey_start=journey_start)
+        if written_contacts + len(contact_rows) < contacts_target:
+            contact_rows.append(
+                Contact(
+                    client_uuid=uuid.UUID(int=rng.getrandbits(128)),
+                    organization=sender,
+                    occurred_at=journey_start,
+                    pathway=pathway,
+                    request_fingerprint="bench",
+                )
+            )
+        if len(referrals) >= 20000:
+            written_events += len(events)
+            written_contacts += len(contact_rows)
+            _flush(referrals, events, contact_rows)
+    _flush(referrals, events, contact_rows)
+    return task_force, user
+
+
+def _path(rng: random.Random):
+    """Each step: (to, median seconds, spread, chance it happens)."""
+    first = rng.random()
+    if first < 0.12:
+        yield ("declined", 6 * 3600, 1.0, 1.0)
+        return
+    if first < 0.19:
+        yield ("expired", 0, 0, 1.0)
+        return
+    if first < 0.21:
+        yield ("withdrawn", 12 * 3600, 1.0, 1.0)
+        return
+    yield ("accepted", 5 * 3600, 1.2, 0.97)
+    second = rng.random()
+    if second < 0.08:
+        yield ("forwarded", 3 * DAY, 1.0, 1.0)
+        return
+    if second < 0.11:
+        yield ("withdrawn", 2 * DAY, 1.0, 1.0)
+        return
+    yield ("engaged", 2 * DAY, 1.0, 0.85)
+    third = rng.random()
+    if third < 0.5:
+        yield ("completed", 40 * DAY, 0.8, 1.0)
+    elif third < 0.85:
+        yield ("disengaged", 20 * DAY, 1.0, 1.0)
+    else:
+        yield ("forwarded", 30 * DAY, 0.8, 1.0)
+
+
+def _flush(referrals: list, events: list, contacts: list) -> None:
+    from referral.models import Contact, Referral, ReferralEvent
+
+    # parents first: a forwarded child refers to a parent of the same or an earlier batch
+    Referral.objects.bulk_create(referrals, batch_size=5000)
+    ReferralEvent.objects.bulk_create(events, batch_size=5000)
+    Contact.objects.bulk_create(contacts, batch_size=5000)
+    referrals.clear()
+    events.clear()
+    contacts.clear()
+
+
+def measure(client, params: dict, rounds: int) -> tuple[list[float], dict]:
+    samples, body = [], {}
+    for _ in range(rounds):
+        started = time.perf_counter()
+        response = client.get("/api/v1/flows/", params)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.content[:300]
+        body = response.json()
+    return samples, body
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
+    args = parser.parse_args()
+    events, contacts, rounds = (20_000, 5_000, 10) if args.quick else (1_000_000, 150_000, 30)
+
+    with bench_database() as connection:
+        from django.db import connection as db
+        from rest_framework.test import APIClient
+
+        from coordination.models import DailyTransitionRollup, RollupRun
+        from coordination.rollup import flows_rollup
+        from referral.models import ReferralEvent
+
+        started = time.perf_counter()
+        task_force, user = build(events_target=events, contacts_target=contacts)
+        if db.vendor == "postgresql":
+            with db.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        built = time.perf_counter() - started
+        total_events = ReferralEvent.objects.count()
+
+        started = time.perf_counter()
+        today = datetime.now(tz=UTC).date()
+        first = ReferralEvent.objects.order_by("created_at").first().created_at.date()
+        days = flows_rollup(since=first, until=today)
+        rolled_in = time.perf_counter() - started
+        if db.vendor == "postgresql":
+            with db.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        rollup_rows = DailyTransitionRollup.objects.count()
+
+        client = APIClient()
+        client.force_authenticate(user)
+        params = {
+            "task_force": task_force.pk,
+            "since": (today - timedelta(days=365)).isoformat(),
+            "until": (today + timedelta(days=1)).isoformat(),
+        }
+        measure(client, params, 2)  # warm up
+        rollup_ms, with_rollup = measure(client, params, rounds)
+        assert with_rollup["sources"]["live_days"] == 1, with_rollup["sources"]
+        runs = list(RollupRun.objects.values_list("day", flat=True))
+        RollupRun.objects.all().delete()  # the API now aggregates every day live
+        measure(client, params, 2)
+        live_ms, live = measure(client, params, rounds)
+        assert live["sources"]["rolled_up_days"] == 0
+        RollupRun.objects.bulk_create(RollupRun(day=d) for d in runs)
+        with_rollup.pop("sources"), live.pop("sources")
+        same = with_rollup == live
+
+        p50, p95 = percentile(rollup_ms, 50), percentile(rollup_ms, 95)
+        l50, l95 = percentile(live_ms, 50), percentile(live_ms, 95)
+        print(
+            f"flows bench on {connection.vendor}: {total_events:,} referral events over 3 years, "
+            f"40 organisations (built in {built:.1f}s); rollup of {days} days into "
+            f"{rollup_rows:,} rows in {rolled_in:.1f}s; one year, {rounds} requests each"
+        )
+        print(f"with rollup (today live): p50={p50:.1f} ms p95={p95:.1f} ms")
+        print(f"naive live aggregation:   p50={l50:.1f} ms p95={l95:.1f} ms")
+        print(
+            f"ratio live/rollup p50={l50 / p50:.2f} p95={l95 / p95:.2f}; same published "
+            f"numbers: {same} (target p95 < 300 ms on PostgreSQL)"
+        )
+        if not same:
+            raise SystemExit("rollup and live answers differ")
+
+
+if __name__ == "__main__":
+    main()
