@@ -305,13 +305,24 @@ def flow_counts(
     since: date,
     until: date,
     pathway: str | None = None,
+    task_force_id: int | None = None,
     use_rollup: bool = True,
 ) -> FlowCounts:
     """The true counts of flows touching these organisations (as sender or receiver of the
-    referral, or as the organisation that logged the contact) in ``[since, until)``."""
+    referral, or as the organisation that logged the contact) in ``[since, until)``.
+
+    The rollup holds one task force's or one organisation's rows: it is used for a task
+    force (``task_force_id``, whose organisations are ``organization_ids``) or for a single
+    organisation; any other set of organisations is counted live."""
     organization_ids = list(organization_ids)
     counts = FlowCounts()
     rolled: set[date] = set()
+    if task_force_id is not None:
+        scope = Q(task_force_id=task_force_id)
+    elif len(organization_ids) == 1:
+        scope = Q(organization_id=organization_ids[0])
+    else:
+        use_rollup = False
     if use_rollup:
         rolled = set(
             RollupRun.objects.filter(day__gte=since, day__lt=until).values_list("day", flat=True)
@@ -322,18 +333,15 @@ def flow_counts(
     counts.rolled_up_days = len(rolled)
     counts.live_days = len(all_days) - len(rolled)
     if rolled_runs:
-        _add_rollup(counts, organization_ids, rolled_runs, pathway)
+        _add_rollup(counts, scope, organization_ids, rolled_runs, pathway)
     if live_runs:
         _add_live(counts, organization_ids, live_runs, pathway)
     return counts
 
 
-def _add_rollup(counts: FlowCounts, organization_ids, runs, pathway: str | None) -> None:
+def _add_rollup(counts: FlowCounts, scope: Q, organization_ids, runs, pathway: str | None) -> None:
     in_days = _any_of([Q(day__gte=a, day__lt=b) for a, b in runs])
-    rows = DailyTransitionRollup.objects.filter(in_days).filter(
-        Q(sender_organization_id__in=organization_ids)
-        | Q(receiving_organization_id__in=organization_ids)
-    )
+    rows = DailyTransitionRollup.objects.filter(scope, in_days)
     contacts = DailyContactRollup.objects.filter(in_days, organization_id__in=organization_ids)
     if pathway:
         rows = rows.filter(pathway=pathway)

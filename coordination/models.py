@@ -124,16 +124,19 @@ class ActionItem(models.Model):
 
 
 class DailyTransitionRollup(models.Model):
-    """Referral transitions of one UTC day, per sender and receiver organisation, pathway,
-    stage and step, with duration histograms (time in the previous state, and since the
-    journey began). Written by the nightly rollup; never by hand."""
+    """Referral transitions of one UTC day, per pathway, stage and step, with duration
+    histograms (time in the previous state, and since the journey began), for one scope:
+    a task force (referrals its organisations sent or received, counted once) or one
+    organisation (referrals it sent or received, counted once). Per-scope rows rather than
+    per sender and receiver pair, so that a year of a task force is a few hundred rows a day
+    at most, not one row per event. Written by the nightly rollup; never by hand."""
 
     day = models.DateField()
-    sender_organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+"
+    task_force = models.ForeignKey(
+        TaskForce, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    receiving_organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+"
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     pathway = models.CharField(max_length=24)
     stage = models.CharField(max_length=20)
@@ -145,20 +148,26 @@ class DailyTransitionRollup(models.Model):
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(task_force__isnull=True, organization__isnull=False)
+                | models.Q(task_force__isnull=False, organization__isnull=True),
+                name="transition_rollup_one_scope",
+            ),
             models.UniqueConstraint(
-                fields=[
-                    "day",
-                    "sender_organization",
-                    "receiving_organization",
-                    "pathway",
-                    "stage",
-                    "from_status",
-                    "to_status",
-                ],
-                name="one_transition_rollup_row",
-            )
+                fields=["day", "task_force", "pathway", "stage", "from_status", "to_status"],
+                condition=models.Q(task_force__isnull=False),
+                name="one_task_force_transition_rollup_row",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "organization", "pathway", "stage", "from_status", "to_status"],
+                condition=models.Q(organization__isnull=False),
+                name="one_organization_transition_rollup_row",
+            ),
         ]
-        indexes = [models.Index(fields=["day", "receiving_organization"])]
+        indexes = [
+            models.Index(fields=["task_force", "day"]),
+            models.Index(fields=["organization", "day"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.from_status}->{self.to_status} x{self.count}"

@@ -1,6 +1,8 @@
-"""The nightly flow rollup: per UTC day, referral transitions per sender and receiving
-organisation, pathway, stage and step with their duration histograms, and contacts per
-organisation and pathway. The flows API reads these for the days in ``RollupRun`` and live
+"""The nightly flow rollup: per UTC day, referral transitions per pathway, stage and step with
+their duration histograms, for each task force (referrals its organisations sent or received)
+and each organisation (referrals it sent or received), and contacts per organisation and
+pathway. A task force's rows count the organisations it has when the rollup runs.
+The flows API reads these for the days in ``RollupRun`` and live
 data for the rest, so the dashboard stays fast over years of data.
 
 Idempotent: rolling a day up again replaces its rows (one transaction per block of days).
@@ -11,14 +13,16 @@ offline are counted; a contact synced later than that needs ``flows_rollup(since
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import UTC, date, timedelta
 
 from celery import shared_task
 from django.db import transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, F, Max, Min, Q
 from django.db.models.functions import TruncDate
 
 from coordination.flows import (
+    StepCell,
     compact_histogram,
     histogram_from_row,
     live_contacts,
@@ -28,6 +32,7 @@ from coordination.flows import (
 )
 from coordination.models import DailyContactRollup, DailyTransitionRollup, RollupRun
 from referral.models import Contact, ReferralEvent
+from services_directory.models import TaskForce
 
 TRAILING_DAYS = 7
 BLOCK_DAYS = 31
@@ -53,27 +58,60 @@ def _rollup_block(since: date, until: date) -> None:
     DailyContactRollup.objects.filter(day__gte=since, day__lt=until).delete()
     RollupRun.objects.filter(day__gte=since, day__lt=until).delete()
 
-    events = live_events(None, [(since, until)], with_scope=False)
-    groups = transition_groups(
-        events.annotate(day=TruncDate("created_at", tzinfo=UTC)),
-        by=("day", "referral__sender_organization_id", "referral__receiving_organization_id"),
-        all_journeys=True,
+    events = live_events(None, [(since, until)], with_scope=False).annotate(
+        day=TruncDate("created_at", tzinfo=UTC)
     )
+    rows: dict[tuple, StepCell] = defaultdict(StepCell)
+
+    def add(groups, scope_field: str, scope_of) -> None:
+        for row in groups.iterator():
+            key = (row["day"], scope_field, scope_of(row), row["pathway"], row["stage"],
+                   row["from_step"], row["to_status"])  # fmt: skip
+            rows[key].add(row["count"], histogram_from_row(row, "p"), histogram_from_row(row, "j"))
+
+    # each organisation: the referrals it sent, and those it received from another
+    sender, receiver = "referral__sender_organization_id", "referral__receiving_organization_id"
+    add(transition_groups(events, by=("day", sender), all_journeys=True), "organization_id",
+        lambda row: row[sender])  # fmt: skip
+    add(
+        transition_groups(
+            events.exclude(**{receiver: F(sender)}), by=("day", receiver), all_journeys=True
+        ),
+        "organization_id",
+        lambda row: row[receiver],
+    )
+    # each task force: the referrals its organisations sent or received, once
+    for task_force in TaskForce.objects.prefetch_related("organizations"):
+        members = [o.pk for o in task_force.organizations.all()]
+        if not members:
+            continue
+        in_task_force = events.filter(
+            Q(**{f"{sender}__in": members}) | Q(**{f"{receiver}__in": members})
+        )
+        add(transition_groups(in_task_force, by=("day",), all_journeys=True), "task_force_id",
+            lambda row, pk=task_force.pk: pk)  # fmt: skip
     DailyTransitionRollup.objects.bulk_create(
         (
             DailyTransitionRollup(
-                day=row["day"],
-                sender_organization_id=row["referral__sender_organization_id"],
-                receiving_organization_id=row["referral__receiving_organization_id"],
-                pathway=row["pathway"],
-                stage=row["stage"],
-                from_status=row["from_step"],
-                to_status=row["to_status"],
-                count=row["count"],
-                previous_histogram=compact_histogram(histogram_from_row(row, "p")),
-                journey_histogram=compact_histogram(histogram_from_row(row, "j")),
+                day=day,
+                **{scope_field: scope_id},
+                pathway=pathway,
+                stage=stage,
+                from_status=from_step,
+                to_status=to_status,
+                count=cell.count,
+                previous_histogram=compact_histogram(cell.previous),
+                journey_histogram=compact_histogram(cell.journey),
             )
-            for row in groups.iterator()
+            for (
+                day,
+                scope_field,
+                scope_id,
+                pathway,
+                stage,
+                from_step,
+                to_status,
+            ), cell in rows.items()
         ),
         batch_size=1000,
     )

@@ -708,6 +708,7 @@ class _Importer:
             for name in address_fields:
                 values[name] = _text(address, name, f"{where}.addresses[0]")
         time_zone_before = existing.time_zone if existing else None
+        place_before = (existing.latitude, existing.longitude) if existing else None
         created = self._upsert(Location, pk, values)
         changed = self.changed
         self.changed = False
@@ -720,7 +721,12 @@ class _Importer:
         schedules = _list(record, "schedules", where)
         if schedules is not None:
             self.schedules_replace(owner="location", owner_id=pk, items=schedules, where=where)
-        if (schedules is not None and self.changed) or values["time_zone"] != time_zone_before:
+        moved = (values.get("latitude"), values.get("longitude")) != place_before
+        if (
+            (schedules is not None and self.changed)
+            or values["time_zone"] != time_zone_before
+            or moved
+        ):
             self.rebuild.update(
                 ServiceAtLocation.objects.filter(location_id=pk).values_list(
                     "service_id", flat=True

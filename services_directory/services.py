@@ -443,7 +443,7 @@ def location_update(
         location.save()
     if schedules is not None:
         schedule_set_replace(owner=location, schedules=schedules)
-    elif "time_zone" in changed:
+    elif {"time_zone", "latitude", "longitude"} & set(changed):
         opening_hours_rebuild(
             service_ids=list(location.services.values_list("pk", flat=True)),
         )
@@ -571,6 +571,9 @@ def _hours_rows(
             service=service,
             location=location,
             time_zone=time_zone,
+            unit_x=location.unit_x if location else None,
+            unit_y=location.unit_y if location else None,
+            unit_z=location.unit_z if location else None,
             opens_minute=opens,
             closes_minute=closes,
             valid_from=schedule.valid_from,

@@ -114,6 +114,7 @@ def flow_report_get(
         since=since,
         until=until,
         pathway=pathway,
+        task_force_id=scope.task_force.pk if scope.task_force and not scope.organization else None,
         use_rollup=use_rollup,
     )
     report = flow_report(counts, since=since, until=until, pathway=pathway)

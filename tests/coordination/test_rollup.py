@@ -56,6 +56,14 @@ def history(world):
                     journey_seconds=n * 5000 + 9000,
                     parent=parent,
                 )
+        # the clinic refers to its own service: counted once for it and for the task force
+        journey(
+            sender=world.clinic,
+            service=world.treatment,
+            pathway=Pathway.SELF_REFERRAL,
+            at=base + timedelta(hours=3),
+            steps=[("accepted", 900)],
+        )
         contacts(organization=world.police, pathway=Pathway.NALOXONE_PLUS, at=base, n=day % 3 + 1)
     return world
 
@@ -79,8 +87,9 @@ def test_rollup_and_live_give_the_numbers_of_a_fully_live_computation(history):
     since, until = today() - timedelta(days=11), today() + timedelta(days=1)
     ids = organisations(history)
     # when
+    tf = history.task_force.pk
     live = flow_counts(organization_ids=ids, since=since, until=until, use_rollup=False)
-    mixed = flow_counts(organization_ids=ids, since=since, until=until)
+    mixed = flow_counts(organization_ids=ids, task_force_id=tf, since=since, until=until)
     # then
     assert (mixed.rolled_up_days, mixed.live_days) == (8, 4)
     assert (live.rolled_up_days, live.live_days) == (0, 12)
@@ -93,7 +102,9 @@ def test_rollup_and_live_give_the_numbers_of_a_fully_live_computation(history):
     # one organisation and one pathway
     for kwargs in (
         {"organization_ids": [history.recovery_org.pk]},
-        {"organization_ids": ids, "pathway": Pathway.NALOXONE_PLUS},
+        {"organization_ids": [history.police.pk]},
+        {"organization_ids": [history.clinic.pk]},  # sends (forwards) and receives
+        {"organization_ids": ids, "task_force_id": tf, "pathway": Pathway.NALOXONE_PLUS},
     ):
         assert_same(
             flow_counts(since=since, until=until, use_rollup=False, **kwargs),
@@ -107,6 +118,7 @@ def test_percentiles_from_the_rollup_are_within_the_bucket_of_the_exact_value(hi
     rollup.flows_rollup(since=today() - timedelta(days=20), until=today())
     counts = flow_counts(
         organization_ids=organisations(history),
+        task_force_id=history.task_force.pk,
         since=today() - timedelta(days=11),
         until=today(),
     )

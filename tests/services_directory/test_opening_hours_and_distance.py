@@ -261,3 +261,22 @@ def test_near_with_open_now_measures_to_the_nearest_open_location():
     assert distance_km(results[0].proximity) == pytest.approx(
         haversine_km((52.52, 13.405), (53.55, 9.99)), abs=0.01
     )
+
+
+def test_moving_a_location_moves_its_open_now_distance():
+    from services_directory.selectors import distance_km
+    from services_directory.services import location_update
+
+    place = LocationFactory(
+        latitude=52.52, longitude=13.405, schedules=[weekly("MO", "08:00", "20:00")]
+    )
+    ServiceFactory(organization=place.organization, locations=[place])
+    at = local(2026, 11, 23, 12)
+    near = (52.52, 13.405)
+    [before] = service_list(filters=ServiceFilters(near=near, open_at=at))
+    assert distance_km(before.proximity) == pytest.approx(0, abs=0.01)
+    location_update(actor=None, location=place, data={"latitude": 53.55, "longitude": 9.99})
+    [after] = service_list(filters=ServiceFilters(near=near, open_at=at))
+    assert distance_km(after.proximity) == pytest.approx(
+        haversine_km(near, (53.55, 9.99)), abs=0.01
+    )
