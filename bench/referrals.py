@@ -35,7 +35,9 @@ def build_network(organizations: int, *, prefix: str):
     User = get_user_model()
     orgs, services, users = [], [], []
     for n in range(organizations):
-        org = directory.organization_create(name=f"{prefix} org {n}", kind="treatment", description="b")
+        org = directory.organization_create(
+            name=f"{prefix} org {n}", kind="treatment", description="b"
+        )
         orgs.append(org)
         services.append(
             directory.service_create(

@@ -47,3 +47,11 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def world(db):
+    """A small task force: see ``tests.factories.care_world``."""
+    from tests.factories import care_world
+
+    return care_world()

@@ -3,9 +3,15 @@ so groups, derived unit vectors and opening hours are always in step."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from referral import crypto
+from referral.models import Consent, Person
+from referral.permissions import person_grant_owner
 from services_directory import services
 from services_directory.models import (
     Location,
@@ -193,3 +199,74 @@ def referral_to(person, *, sender, service, identified: bool = True, consent=Non
     )
     referral_grant(referral=referral)
     return referral
+
+
+# --- a small task force and its people (shared by referral and coordination tests) ----
+
+
+class World:
+    pass
+
+
+def care_world() -> World:
+    """Police send, a clinic and a recovery service receive, a coordinator watches, an
+    outsider sees nothing."""
+    w = World()
+    w.police = OrganizationFactory(name="Police", kind=OrganizationKind.POLICE)
+    w.clinic = OrganizationFactory(name="Clinic", kind=OrganizationKind.TREATMENT)
+    w.recovery_org = OrganizationFactory(name="Recovery", kind=OrganizationKind.TREATMENT)
+    w.outsider_org = OrganizationFactory(name="Elsewhere", kind=OrganizationKind.NGO)
+    w.office = OrganizationFactory(name="Task force office", kind=OrganizationKind.MUNICIPALITY)
+    w.task_force = TaskForceFactory(
+        organizations=[w.police, w.clinic, w.recovery_org, w.office], time_zone="Europe/Berlin"
+    )
+    w.treatment = ServiceFactory(organization=w.clinic, name="Treatment", stage=Stage.TREATMENT)
+    w.recovery = ServiceFactory(
+        organization=w.recovery_org, name="Recovery group", stage=Stage.RECOVERY
+    )
+    w.closed = ServiceFactory(
+        organization=w.recovery_org,
+        name="Full house",
+        stage=Stage.RECOVERY,
+        accepting_referrals=False,
+    )
+    w.officer = member(organization=w.police, role=Role.OFFICER, username="officer-t")
+    w.officer_colleague = member(organization=w.police, role=Role.OFFICER, username="officer-c")
+    w.provider = member(organization=w.clinic, role=Role.PROVIDER, username="provider-t")
+    w.recovery_worker = member(organization=w.recovery_org, role=Role.PROVIDER, username="rw-t")
+    w.outsider = member(organization=w.outsider_org, role=Role.PROVIDER, username="outsider-t")
+    w.coordinator = member(organization=w.office, role=Role.COORDINATOR, username="coord-t")
+    return w
+
+
+def make_person(*, organization, actor=None, display_name="JD", **identity) -> Person:
+    """A person with encrypted identifying fields, as the people service would store them."""
+    person = Person(display_name=display_name, organization=organization, created_by=actor)
+    raw, wrapped = crypto.data_key_new(person_id=str(person.pk))
+    person.wrapped_data_key, person.data_key_id = wrapped.wrapped, wrapped.key_id
+    for field, value in identity.items():
+        setattr(
+            person,
+            f"{field}_enc",
+            crypto.field_encrypt(
+                data_key=raw, person_id=str(person.pk), field=field, value=str(value)
+            ),
+        )
+    person.save()
+    person_grant_owner(person=person)
+    return person
+
+
+def make_consent(*, person, recipients=(), stages=(), **fields) -> Consent:
+    consent = Consent.objects.create(
+        person=person,
+        disclosing_organization=person.organization,
+        stages=list(stages),
+        information="Name, date of birth, phone",
+        purpose="Referral to treatment",
+        method="written",
+        given_at=fields.pop("given_at", timezone.now() - timedelta(minutes=1)),
+        **fields,
+    )
+    consent.recipients.set(recipients)
+    return consent

@@ -4,15 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_append_only'),
+        ("audit", "0002_append_only"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('create', 'create'), ('update', 'update'), ('delete', 'delete'), ('transition', 'state transition'), ('read', 'read of identifying data'), ('export', 'export'), ('import', 'import'), ('login', 'login'), ('login_failed', 'failed login'), ('logout', 'logout'), ('erase', 'erasure'), ('consent_grant', 'consent granted'), ('consent_revoke', 'consent revoked'), ('consent_expire', 'consent expired'), ('permission_grant', 'permission granted'), ('permission_revoke', 'permission revoked'), ('key_rotate', 'key rotation')], max_length=32),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("create", "create"),
+                    ("update", "update"),
+                    ("delete", "delete"),
+                    ("transition", "state transition"),
+                    ("read", "read of identifying data"),
+                    ("export", "export"),
+                    ("import", "import"),
+                    ("login", "login"),
+                    ("login_failed", "failed login"),
+                    ("logout", "logout"),
+                    ("erase", "erasure"),
+                    ("consent_grant", "consent granted"),
+                    ("consent_revoke", "consent revoked"),
+                    ("consent_expire", "consent expired"),
+                    ("permission_grant", "permission granted"),
+                    ("permission_revoke", "permission revoked"),
+                    ("key_rotate", "key rotation"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

@@ -6,119 +6,308 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('referral', '0002_referral_timing'),
-        ('services_directory', '0002_idempotencyrecord'),
+        ("referral", "0002_referral_timing"),
+        ("services_directory", "0002_idempotencyrecord"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RollupRun',
+            name="RollupRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(unique=True)),
-                ('finished_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(unique=True)),
+                ("finished_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='CaseConference',
+            name="CaseConference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('held_on', models.DateField()),
-                ('title', models.CharField(max_length=200)),
-                ('minutes', models.TextField(blank=True, help_text='Pseudonymous: display names only.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('task_force', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='case_conferences', to='services_directory.taskforce')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("held_on", models.DateField()),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "minutes",
+                    models.TextField(blank=True, help_text="Pseudonymous: display names only."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "task_force",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="case_conferences",
+                        to="services_directory.taskforce",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-held_on', 'id'],
+                "ordering": ["-held_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='AgendaItem',
+            name="AgendaItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('title', models.CharField(max_length=300)),
-                ('rule', models.CharField(blank=True, choices=[('past_sla', 'Referral past its SLA'), ('near_sla', 'Referral near its SLA'), ('declined_no_follow_up', 'Declined, no new referral within 72 h'), ('stalled', 'Stalled between stages (14 days)'), ('no_capacity', 'Service at zero capacity or not accepting')], max_length=32)),
-                ('discussion', models.TextField(blank=True)),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='referral.person')),
-                ('referral', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='referral.referral')),
-                ('conference', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agenda_items', to='coordination.caseconference')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("title", models.CharField(max_length=300)),
+                (
+                    "rule",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("past_sla", "Referral past its SLA"),
+                            ("near_sla", "Referral near its SLA"),
+                            ("declined_no_follow_up", "Declined, no new referral within 72 h"),
+                            ("stalled", "Stalled between stages (14 days)"),
+                            ("no_capacity", "Service at zero capacity or not accepting"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("discussion", models.TextField(blank=True)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="referral.person",
+                    ),
+                ),
+                (
+                    "referral",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="referral.referral",
+                    ),
+                ),
+                (
+                    "conference",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="agenda_items",
+                        to="coordination.caseconference",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ActionItem',
+            name="ActionItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.CharField(max_length=500)),
-                ('due_on', models.DateField(blank=True, null=True)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('agenda_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='actions', to='coordination.agendaitem')),
-                ('conference', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='action_items', to='coordination.caseconference')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("description", models.CharField(max_length=500)),
+                ("due_on", models.DateField(blank=True, null=True)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "agenda_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="actions",
+                        to="coordination.agendaitem",
+                    ),
+                ),
+                (
+                    "conference",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="action_items",
+                        to="coordination.caseconference",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'id'],
+                "ordering": ["due_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='BoardItemState',
+            name="BoardItemState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(choices=[('past_sla', 'Referral past its SLA'), ('near_sla', 'Referral near its SLA'), ('declined_no_follow_up', 'Declined, no new referral within 72 h'), ('stalled', 'Stalled between stages (14 days)'), ('no_capacity', 'Service at zero capacity or not accepting')], max_length=32)),
-                ('target_label', models.CharField(max_length=100)),
-                ('target_id', models.CharField(max_length=64)),
-                ('note', models.TextField(blank=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('assigned_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('task_force', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='services_directory.taskforce')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rule",
+                    models.CharField(
+                        choices=[
+                            ("past_sla", "Referral past its SLA"),
+                            ("near_sla", "Referral near its SLA"),
+                            ("declined_no_follow_up", "Declined, no new referral within 72 h"),
+                            ("stalled", "Stalled between stages (14 days)"),
+                            ("no_capacity", "Service at zero capacity or not accepting"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("target_label", models.CharField(max_length=100)),
+                ("target_id", models.CharField(max_length=64)),
+                ("note", models.TextField(blank=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "assigned_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "task_force",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="services_directory.taskforce",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('task_force', 'rule', 'target_label', 'target_id'), name='one_state_per_board_item')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("task_force", "rule", "target_label", "target_id"),
+                        name="one_state_per_board_item",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DailyContactRollup',
+            name="DailyContactRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('pathway', models.CharField(max_length=24)),
-                ('count', models.PositiveIntegerField()),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='services_directory.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("pathway", models.CharField(max_length=24)),
+                ("count", models.PositiveIntegerField()),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="services_directory.organization",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('day', 'organization', 'pathway'), name='one_contact_rollup_row')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("day", "organization", "pathway"), name="one_contact_rollup_row"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DailyTransitionRollup',
+            name="DailyTransitionRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('pathway', models.CharField(max_length=24)),
-                ('stage', models.CharField(max_length=20)),
-                ('from_status', models.CharField(blank=True, max_length=12)),
-                ('to_status', models.CharField(max_length=12)),
-                ('count', models.PositiveIntegerField()),
-                ('previous_histogram', models.JSONField(default=list)),
-                ('journey_histogram', models.JSONField(default=list)),
-                ('receiving_organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='services_directory.organization')),
-                ('sender_organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='services_directory.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("pathway", models.CharField(max_length=24)),
+                ("stage", models.CharField(max_length=20)),
+                ("from_status", models.CharField(blank=True, max_length=12)),
+                ("to_status", models.CharField(max_length=12)),
+                ("count", models.PositiveIntegerField()),
+                ("previous_histogram", models.JSONField(default=list)),
+                ("journey_histogram", models.JSONField(default=list)),
+                (
+                    "receiving_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="services_directory.organization",
+                    ),
+                ),
+                (
+                    "sender_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="services_directory.organization",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['day', 'receiving_organization'], name='coordinatio_day_94f851_idx')],
-                'constraints': [models.UniqueConstraint(fields=('day', 'sender_organization', 'receiving_organization', 'pathway', 'stage', 'from_status', 'to_status'), name='one_transition_rollup_row')],
+                "indexes": [
+                    models.Index(
+                        fields=["day", "receiving_organization"], name="coordinatio_day_94f851_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=(
+                            "day",
+                            "sender_organization",
+                            "receiving_organization",
+                            "pathway",
+                            "stage",
+                            "from_status",
+                            "to_status",
+                        ),
+                        name="one_transition_rollup_row",
+                    )
+                ],
             },
         ),
     ]

@@ -23,10 +23,8 @@ from audit.keys import keyring
 from referral.models import Notification, Referral, ReferralEvent
 from referral.services.referrals import referral_create
 from tests.conftest import redis_url_or_skip
-from tests.referral import conftest as referral_conftest
 
 pytestmark = pytest.mark.redis
-world = referral_conftest.world  # the shared fixture
 DEADLINE_SECONDS = 60
 
 

@@ -16,11 +16,14 @@ from coordination.models import BoardItemState
 from referral.models import Contact
 from referral.services.referrals import referral_create, referral_transition
 from services_directory.models import OrganizationKind, Role, Stage
-from tests.factories import OrganizationFactory, ServiceFactory, TaskForceFactory, member
-from tests.referral import conftest as referral_conftest
-from tests.referral.conftest import make_person
+from tests.factories import (
+    OrganizationFactory,
+    ServiceFactory,
+    TaskForceFactory,
+    make_person,
+    member,
+)
 
-world = referral_conftest.world  # the shared fixture
 NOW = datetime(2025, 6, 20, 12, 0, tzinfo=UTC)
 IDENTITY = {"given_name": "Zebulon", "family_name": "Quarrington", "phone": "+4915799999"}
 

@@ -12,11 +12,14 @@ from audit.models import AuditEvent
 from coordination.models import ActionItem, CaseConference
 from referral.services.referrals import referral_create
 from services_directory.models import OrganizationKind, Role
-from tests.factories import OrganizationFactory, ServiceFactory, TaskForceFactory, member
-from tests.referral import conftest as referral_conftest
-from tests.referral.conftest import make_person
+from tests.factories import (
+    OrganizationFactory,
+    ServiceFactory,
+    TaskForceFactory,
+    make_person,
+    member,
+)
 
-world = referral_conftest.world  # the shared fixture
 IDENTITY = {
     "given_name": "Zebulon",
     "family_name": "Quarrington",

@@ -8,11 +8,7 @@ import io
 import pytest
 
 from audit.models import AuditEvent
-from tests.coordination import test_flows
-from tests.coordination.test_flows import period
-
-world = test_flows.world  # the shared fixtures
-flows_world = test_flows.flows_world
+from tests.coordination.flows_data import period
 
 PAGE = "/dashboard/"
 CSV = "/dashboard/flows.csv"

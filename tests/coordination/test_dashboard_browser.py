@@ -12,11 +12,7 @@ import shutil
 import pytest
 
 from tests.conftest import services_required
-from tests.coordination import test_flows
-from tests.coordination.test_flows import period
-
-world = test_flows.world  # the shared fixtures
-flows_world = test_flows.flows_world
+from tests.coordination.flows_data import period
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

@@ -16,10 +16,8 @@ from audit.models import AuditEvent
 from coordination import expiry, tasks
 from referral.models import Consent, Notification, Referral, ReferralEvent
 from referral.services.referrals import referral_create, referral_transition
-from tests.referral import conftest as referral_conftest
-from tests.referral.conftest import make_consent, make_person
+from tests.factories import make_consent, make_person
 
-world = referral_conftest.world  # the shared fixture
 BERLIN = ZoneInfo("Europe/Berlin")
 
 

@@ -17,95 +17,13 @@ from coordination.flows import (
     histogram_percentile,
     published_count,
 )
-from referral.models import Contact, Pathway, Referral, ReferralEvent
+from referral.models import Pathway
 from referral.services.referrals import referral_create, referral_transition
 from services_directory.models import Role, Stage
+from tests.coordination.flows_data import DAY, HOUR, journey, period
 from tests.factories import OrganizationFactory, TaskForceFactory, member
-from tests.referral import conftest as referral_fixtures
-
-world = referral_fixtures.world  # the shared fixture
 
 URL = "/api/v1/flows/"
-DAY = 86400
-HOUR = 3600
-
-
-def journey(
-    *,
-    sender,
-    service,
-    pathway: str,
-    at: datetime,
-    steps: list[tuple[str, int]] = (),
-    journey_seconds: int = 0,
-    parent: Referral | None = None,
-) -> Referral:
-    """A referral made at ``at`` (its journey began ``journey_seconds`` before), then each
-    ``(status, seconds after the previous step)``: rows as the referral services write them."""
-    started = at - timedelta(seconds=journey_seconds)
-    referral = Referral.objects.create(
-        sender_organization=sender,
-        to_service=service,
-        receiving_organization=service.organization,
-        stage=service.stage,
-        pathway=pathway,
-        status="sent",
-        status_changed_at=at,
-        sla_due_at=at + timedelta(days=2),
-        journey_started_at=started,
-        parent=parent,
-    )
-    events = [
-        ReferralEvent(
-            referral=referral,
-            organization=sender,
-            from_status="",
-            to_status="sent",
-            created_at=at,
-            seconds_since_journey_start=journey_seconds,
-        )
-    ]
-    status, when = "sent", at
-    for to, seconds in steps:
-        when = when + timedelta(seconds=seconds)
-        events.append(
-            ReferralEvent(
-                referral=referral,
-                organization=service.organization,
-                from_status=status,
-                to_status=to,
-                created_at=when,
-                seconds_in_previous=seconds,
-                seconds_since_journey_start=int((when - started).total_seconds()),
-            )
-        )
-        status = to
-    ReferralEvent.objects.bulk_create(events)
-    Referral.objects.filter(pk=referral.pk).update(status=status, status_changed_at=when)
-    return referral
-
-
-def contacts(*, organization, pathway: str, at: datetime, n: int) -> None:
-    import uuid
-
-    Contact.objects.bulk_create(
-        Contact(
-            client_uuid=uuid.uuid4(),
-            organization=organization,
-            occurred_at=at + timedelta(minutes=i),
-            pathway=pathway,
-            request_fingerprint="x",
-        )
-        for i in range(n)
-    )
-
-
-def period(days_ago: int = 30) -> dict[str, str]:
-    today = datetime.now(tz=UTC).date()
-    return {
-        "since": (today - timedelta(days=days_ago)).isoformat(),
-        "until": (today + timedelta(days=1)).isoformat(),
-    }
 
 
 def numbers(value, path=""):
@@ -154,44 +72,6 @@ def test_percentile_of_the_open_bucket_is_its_lower_bound():
 
 
 # --- suppression cannot be undone ----------------------------------------------------------
-
-
-@pytest.fixture
-def flows_world(world):
-    """3 referrals on naloxone_plus beside 12 on officer_intervention and 8 on
-    active_outreach, 2 days ago; 3 contacts on naloxone_plus beside 9 and 11."""
-    at = datetime.now(tz=UTC).replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(
-        days=2
-    )
-    for n in range(12):
-        journey(
-            sender=world.police,
-            service=world.treatment,
-            pathway=Pathway.OFFICER_INTERVENTION,
-            at=at + timedelta(minutes=n),
-            steps=[("accepted", 2 * HOUR), ("engaged", DAY + n * HOUR)],
-            journey_seconds=3 * HOUR,
-        )
-    for n in range(8):
-        journey(
-            sender=world.police,
-            service=world.recovery,
-            pathway=Pathway.ACTIVE_OUTREACH,
-            at=at + timedelta(minutes=n),
-            steps=[("declined", 5 * HOUR)],
-        )
-    for n in range(3):
-        journey(
-            sender=world.police,
-            service=world.treatment,
-            pathway=Pathway.NALOXONE_PLUS,
-            at=at + timedelta(minutes=n),
-            steps=[("accepted", HOUR)],
-        )
-    contacts(organization=world.police, pathway=Pathway.NALOXONE_PLUS, at=at, n=3)
-    contacts(organization=world.police, pathway=Pathway.OFFICER_INTERVENTION, at=at, n=9)
-    contacts(organization=world.police, pathway=Pathway.ACTIVE_OUTREACH, at=at, n=11)
-    return world
 
 
 def test_small_cell_is_suppressed_and_cannot_be_recovered_from_totals(api_client, flows_world):

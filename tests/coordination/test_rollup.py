@@ -17,10 +17,7 @@ from coordination.models import (
     RollupRun,
 )
 from referral.models import Pathway
-from tests.coordination.test_flows import contacts, journey
-from tests.referral import conftest as referral_fixtures
-
-world = referral_fixtures.world  # the shared fixture
+from tests.coordination.flows_data import contacts, journey
 
 DAY = 86400
 HOUR = 3600

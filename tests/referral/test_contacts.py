@@ -20,8 +20,7 @@ from referral.selectors.contacts import contact_get, contact_notes
 from referral.services.contacts import contact_fingerprint, contact_record
 from referral.services.people import person_erase
 from services_directory.models import Role
-from tests.factories import OrganizationFactory, member
-from tests.referral.conftest import make_person
+from tests.factories import OrganizationFactory, make_person, member
 
 URL = "/api/v1/contacts/"
 

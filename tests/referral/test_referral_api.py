@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from referral.models import Referral
-from tests.referral.conftest import make_consent, make_person
+from tests.factories import make_consent, make_person
 
 pytestmark = pytest.mark.django_db
 

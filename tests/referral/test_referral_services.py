@@ -16,7 +16,7 @@ from referral.models import Notification, Referral, ReferralEvent, ReferralStatu
 from referral.selectors.access import person_identity_visible
 from referral.selectors.referrals import referral_get, referral_list
 from referral.services.referrals import referral_create, referral_transition
-from tests.referral.conftest import make_consent, make_person
+from tests.factories import make_consent, make_person
 
 pytestmark = pytest.mark.django_db
 
