@@ -238,7 +238,7 @@ def main() -> None:
     with bench_database() as connection:
         from django.conf import settings as live
 
-        live.ROOT_URLCONF = "baseline_urls"
+        live.ROOT_URLCONF = "_baseline_urls"
         print(f"referrals bench on {connection.vendor}")
         bench_create(creates)
         bench_list(total, rounds)
