@@ -6,19 +6,35 @@ from __future__ import annotations
 import math
 import uuid
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
-from django.db.models import F, FloatField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    F,
+    FloatField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 
 from audit.errors import NotFound
 from services_directory.models import (
     MINUTES_PER_DAY,
     MINUTES_PER_WEEK,
+    Language,
     Location,
     OpeningHours,
     Organization,
+    Phone,
+    Schedule,
     Service,
     ServiceAtLocation,
     TaskForce,
@@ -48,10 +64,10 @@ def _service_prefetches() -> list:
     ]
 
 
-def service_list(*, filters: ServiceFilters) -> QuerySet[Service]:
-    """Services matching the filters; with ``near``, nearest first and annotated with
-    ``proximity`` (cosine of the angle to the nearest matching location)."""
-    services = Service.objects.select_related("organization")
+def service_list(*, filters: ServiceFilters) -> ServiceSearch:
+    """Services matching the filters, as cards (see ``service_cards``); with ``near``,
+    nearest first and with ``distance_km`` to the nearest matching location."""
+    services = Service.objects.all()
     if filters.stage:
         services = services.filter(stage=filters.stage)
     if filters.accepting is not None:
@@ -67,10 +83,16 @@ def service_list(*, filters: ServiceFilters) -> QuerySet[Service]:
         services = services.filter(
             pk__in=_services_speaking(code).values("pk"),
         )
-    if filters.open_at is not None and filters.near is not None:
-        return _open_services_near(services, at=filters.open_at, near=filters.near)
     if filters.open_at is not None:
-        open_rows = OpeningHours.objects.filter(open_hours_q(filters.open_at))
+        open_rows = OpeningHours.objects.filter(open_hours_q(filters.open_at, stage=filters.stage))
+        if filters.near is not None:
+            # The stage is in the opening hours already; other filters need the services.
+            narrowed = filters.accepting is not None or any(
+                (filters.organization, filters.q, filters.language)
+            )
+            if narrowed:
+                open_rows = open_rows.filter(service_id__in=services.values("pk"))
+            return _open_services_near(services, open_rows=open_rows, near=filters.near)
         services = services.filter(pk__in=open_rows.values("service_id"))
     if filters.near is not None:
         qx, qy, qz = unit_vector(*filters.near)
@@ -81,12 +103,17 @@ def service_list(*, filters: ServiceFilters) -> QuerySet[Service]:
             .order_by("-dot")
             .values("dot")[:1]
         )
-        services = services.annotate(
-            proximity=Subquery(nearest, output_field=FloatField())
-        ).order_by(F("proximity").desc(nulls_last=True), "name", "pk")
-    else:
-        services = services.order_by("name", "pk")
-    return services.prefetch_related(*_service_prefetches())
+        ranked = (
+            services.annotate(proximity=Subquery(nearest, output_field=FloatField()))
+            .order_by(F("proximity").desc(nulls_last=True), "name", "pk")
+            .values("proximity", service_id=F("pk"))
+        )
+        return ServiceSearch(ranked, count=services, windowed=True)
+    return ServiceSearch(
+        services.order_by("name", "pk").values(service_id=F("pk")),
+        count=services,
+        windowed=filters.open_at is not None,
+    )
 
 
 def _dot(path: str, qx: float, qy: float, qz: float):
@@ -94,58 +121,191 @@ def _dot(path: str, qx: float, qy: float, qz: float):
 
 
 def _open_services_near(
-    services: QuerySet[Service], *, at: datetime, near: tuple[float, float]
-) -> RankedServices:
+    services: QuerySet[Service], *, open_rows: QuerySet[OpeningHours], near: tuple[float, float]
+) -> ServiceSearch:
     """Open services, nearest open location first: one grouped pass over the opening-hours
-    rows open now (a covering index answers it), then the page's services by id."""
+    rows open now (a covering index answers it). ``open_rows`` are already limited to the
+    ``services``."""
     qx, qy, qz = unit_vector(*near)
-    open_rows = OpeningHours.objects.filter(open_hours_q(at), service_id__in=services.values("pk"))
     ranked = (
         open_rows.values("service_id")
         .annotate(proximity=Max(_dot("", qx, qy, qz)))
         .order_by(F("proximity").desc(nulls_last=True), "service_id")
     )
-    return RankedServices(
-        ranked,
-        Service.objects.select_related("organization").prefetch_related(*_service_prefetches()),
-        count=services.filter(pk__in=open_rows.values("service_id")),
+    return ServiceSearch(
+        ranked, count=services.filter(pk__in=open_rows.values("service_id")), windowed=True
     )
 
 
-class RankedServices:
-    """A ranked list of services that paginates like a queryset (``count()`` and slices):
-    the ranking query pages ids and proximities, the page's services are then fetched with
-    their prefetches and given their ``proximity``."""
+class ServiceSearch:
+    """A ranked list of service cards: the ranking query pages service ids (and
+    proximities), then ``service_cards`` reads the page's services.
 
-    ordered = True
+    ``page()`` answers a page and the total together. Where the ranking has to read every
+    match anyway (open now, nearest first), the total comes from the same query as a window
+    count; a plain filtered list keeps a separate COUNT, which an index answers while the
+    page stops after its rows."""
 
-    def __init__(
-        self, ranked: QuerySet, services: QuerySet[Service], *, count: QuerySet[Service]
-    ) -> None:
-        self.ranked = ranked
-        self.services = services
-        self.counted = count  # the same services, without ranking: a cheaper COUNT
+    def __init__(self, ranked: QuerySet, *, count: QuerySet[Service], windowed: bool) -> None:
+        self.ranked = ranked  # rows {"service_id": ..., "proximity": ... (with near)}
+        self.counted = count  # the same services, without ranking
+        self.windowed = windowed
 
-    def count(self) -> int:
-        return self.counted.count()
-
-    def __len__(self) -> int:
-        return self.count()
+    def page(self, *, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        if self.windowed:
+            rows = list(self.ranked.annotate(total=Window(Count("*")))[offset : offset + limit])
+            # past the end there is no row to carry the total: count it on its own
+            total = rows[0]["total"] if rows else (self.counted.count() if offset else 0)
+        else:
+            total = self.counted.count()
+            rows = list(self.ranked[offset : offset + limit]) if offset < total else []
+        return self._cards(rows), total
 
     def __iter__(self):
-        return iter(self[:])
+        return iter(self._cards(list(self.ranked)))
 
-    def __getitem__(self, index):
-        if not isinstance(index, slice):
-            return self[index : index + 1][0]
-        rows = list(self.ranked[index])
-        by_id = self.services.in_bulk([row["service_id"] for row in rows])
-        page = []
-        for row in rows:
-            service = by_id[row["service_id"]]
-            service.proximity = row["proximity"]
-            page.append(service)
-        return page
+    @staticmethod
+    def _cards(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return service_cards(
+            service_ids=[row["service_id"] for row in rows],
+            proximity={row["service_id"]: row.get("proximity") for row in rows},
+        )
+
+
+SERVICE_CARD_FIELDS = (
+    "id",
+    "name",
+    "alternate_name",
+    "description",
+    "organization",
+    "stage",
+    "status",
+    "accepting_referrals",
+    "capacity_available",
+    "referral_sla_hours",
+    "eligibility_description",
+    "minimum_age",
+    "maximum_age",
+    "wait_time",
+    "fees_description",
+    "application_process",
+    "interpretation_services",
+    "alert",
+    "url",
+    "email",
+)
+LOCATION_CARD_FIELDS = (
+    "id",
+    "organization",
+    "location_type",
+    "name",
+    "alternate_name",
+    "description",
+    "transportation",
+    "url",
+    "latitude",
+    "longitude",
+    "time_zone",
+    "address_1",
+    "address_2",
+    "city",
+    "region",
+    "state_province",
+    "postal_code",
+    "country",
+)
+SCHEDULE_CARD_FIELDS = ("byday", "opens_at", "closes_at", "valid_from", "valid_to", "description")
+LANGUAGE_CARD_FIELDS = ("code", "name", "note")
+PHONE_CARD_FIELDS = ("number", "extension", "type", "description")
+
+
+def service_cards(
+    *, service_ids: Sequence[uuid.UUID], proximity: dict[uuid.UUID, float | None] | None = None
+) -> list[dict[str, Any]]:
+    """The services with their organisation, languages, phones, schedules and locations (with
+    the locations' schedules), in the order of ``service_ids``, as plain dicts in the shape of
+    ``ServiceOutput`` (the API's documented schema, which a test holds them to).
+
+    Six flat ``values_list`` queries and no model instances: a page of 50 services is a few
+    thousand fields, and building them as models and then serialising each field through DRF
+    was most of a directory search's time (and of the garbage that paused it)."""
+    service_ids = list(service_ids)
+    if not service_ids:
+        return []
+    columns = [f for f in SERVICE_CARD_FIELDS if f != "organization"]
+    services = {
+        row[0]: row
+        for row in Service.objects.filter(pk__in=service_ids).values_list(
+            *columns, "organization_id", "organization__name", "organization__kind"
+        )
+    }
+    languages = _grouped(
+        Language.objects.filter(service_id__in=service_ids).order_by("code", "name", "id"),
+        "service_id",
+        LANGUAGE_CARD_FIELDS,
+    )
+    phones = _grouped(
+        Phone.objects.filter(service_id__in=service_ids).order_by("number", "id"),
+        "service_id",
+        PHONE_CARD_FIELDS,
+    )
+    schedules = _grouped(
+        Schedule.objects.filter(service_id__in=service_ids).order_by("id"),
+        "service_id",
+        SCHEDULE_CARD_FIELDS,
+    )
+    places = ServiceAtLocation.objects.filter(service_id__in=service_ids).order_by(
+        "location__name", "location__id"
+    )
+    location_columns = [f"location__{f}" for f in LOCATION_CARD_FIELDS]
+    location_columns[1] = "location__organization_id"
+    located: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    location_schedules: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for service_id, *values in places.values_list("service_id", *location_columns):
+        location = dict(zip(LOCATION_CARD_FIELDS, values, strict=True))
+        location["schedules"] = location_schedules.setdefault(location["id"], [])
+        located.setdefault(service_id, []).append(location)
+    if location_schedules:
+        by_location = _grouped(
+            Schedule.objects.filter(location_id__in=list(location_schedules)).order_by("id"),
+            "location_id",
+            SCHEDULE_CARD_FIELDS,
+        )
+        for location_id, rows in by_location.items():
+            location_schedules[location_id].extend(rows)
+    proximity = proximity or {}
+    cards = []
+    for service_id in service_ids:
+        row = services.get(service_id)
+        if row is None:  # deleted since it was ranked
+            continue
+        card = dict(zip(columns, row, strict=False))
+        organization_id, organization_name, organization_kind = row[len(columns) :]
+        card["organization"] = {
+            "id": organization_id,
+            "name": organization_name,
+            "kind": organization_kind,
+        }
+        card["languages"] = languages.get(service_id, [])
+        card["phones"] = phones.get(service_id, [])
+        card["schedules"] = schedules.get(service_id, [])
+        card["locations"] = located.get(service_id, [])
+        distance = distance_km(proximity.get(service_id))
+        card["distance_km"] = None if distance is None else round(distance, 3)
+        cards.append({name: card[name] for name in (*SERVICE_CARD_FIELDS, *CARD_LISTS)})
+    return cards
+
+
+CARD_LISTS = ("languages", "phones", "schedules", "locations", "distance_km")
+
+
+def _grouped(
+    rows: QuerySet, key: str, fields: tuple[str, ...]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    grouped: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for owner, *values in rows.values_list(key, *fields):
+        grouped.setdefault(owner, []).append(dict(zip(fields, values, strict=True)))
+    return grouped
 
 
 def _services_speaking(code: str) -> QuerySet[Service]:
@@ -156,8 +316,9 @@ def _services_speaking(code: str) -> QuerySet[Service]:
     return Service.objects.filter(spoken | at_location)
 
 
-def open_hours_q(at: datetime, *, prefix: str = "") -> Q:
-    """Opening-hours rows open at the instant ``at``, each judged in its own time zone.
+def open_hours_q(at: datetime, *, prefix: str = "", stage: str | None = None) -> Q:
+    """Opening-hours rows open at the instant ``at``, each judged in its own time zone; with
+    ``stage``, only those of services at that stage.
 
     An interval may run past the end of the week (Sunday night into Monday), so the local
     minute of the week ``m`` is tested as ``m`` and as ``m + MINUTES_PER_WEEK``.
@@ -178,14 +339,16 @@ def open_hours_q(at: datetime, *, prefix: str = "") -> Q:
             # No interval is longer than a day, so "opened within the last day" bounds the
             # index range scan to a seventh of the week. One flat OR branch per zone and
             # position keeps each branch an index range scan.
+            at_stage = {f"{prefix}stage": stage} if stage else {}
             condition |= (
                 Q(
+                    **at_stage,
                     **{
                         f"{prefix}time_zone": time_zone,
                         f"{prefix}opens_minute__gt": m - MINUTES_PER_DAY,
                         f"{prefix}opens_minute__lte": m,
                         f"{prefix}closes_minute__gt": m,
-                    }
+                    },
                 )
                 & valid
             )

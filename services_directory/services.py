@@ -317,6 +317,8 @@ def service_update(
     if changed := _assign(service, data, SERVICE_FIELDS):
         _full_clean(service)
         service.save()
+        if "stage" in changed:
+            OpeningHours.objects.filter(service=service).update(stage=service.stage)
     related = _service_related_replace(
         service=service,
         location_ids=location_ids,
@@ -571,6 +573,7 @@ def _hours_rows(
             service=service,
             location=location,
             time_zone=time_zone,
+            stage=service.stage,
             unit_x=location.unit_x if location else None,
             unit_y=location.unit_y if location else None,
             unit_z=location.unit_z if location else None,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from rest_framework.exceptions import ValidationError
+from django.core.paginator import InvalidPage, Paginator
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -15,6 +16,10 @@ class Pagination(PageNumberPagination):
     max_page_size = 100
 
     def paginate_queryset(self, queryset, request, view=None):
+        self.check_parameters(request)
+        return super().paginate_queryset(queryset, request, view)
+
+    def check_parameters(self, request) -> None:
         for name in (self.page_query_param, self.page_size_query_param):
             raw = request.query_params.get(name)
             if raw is not None and (not raw.isdigit() or int(raw) < 1):
@@ -22,4 +27,22 @@ class Pagination(PageNumberPagination):
         size = request.query_params.get(self.page_size_query_param)
         if size is not None and int(size) > self.max_page_size:
             raise ValidationError({self.page_size_query_param: [f"At most {self.max_page_size}."]})
-        return super().paginate_queryset(queryset, request, view)
+
+    def paginate_search(self, search, request) -> list:
+        """A page of a search that answers a page and its total in one step
+        (``search.page(offset=, limit=) -> (items, total)``), with the same parameters,
+        links and errors as ``paginate_queryset``."""
+        self.check_parameters(request)
+        size = self.get_page_size(request)
+        number = int(request.query_params.get(self.page_query_param, 1))
+        items, total = search.page(offset=(number - 1) * size, limit=size)
+        try:
+            # the page's numbers and links, from the total alone
+            self.page = Paginator(range(total), size).page(number)
+        except InvalidPage as exc:
+            raise NotFound(
+                self.invalid_page_message.format(page_number=number, message=exc)
+            ) from None
+        self.page.object_list = items
+        self.request = request
+        return items

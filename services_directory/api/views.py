@@ -150,7 +150,9 @@ class ServiceListApi(APIView):
             q=values.get("q"),
             organization=values.get("organization"),
         )
-        return _paginated(self, request, selectors.service_list(filters=filters), ServiceOutput)
+        paginator = Pagination()
+        cards = paginator.paginate_search(selectors.service_list(filters=filters), request)
+        return paginator.get_paginated_response(cards)
 
     @extend_schema(request=ServiceInput, responses={201: ServiceOutput})
     @idempotent
