@@ -211,9 +211,6 @@ class WeeklyHoursInput(serializers.Serializer):
             raise serializers.ValidationError({"valid_to": ["Must not be before valid_from."]})
         return attrs
 
-    def to_weekly_hours(self, attrs) -> WeeklyHours:
-        return WeeklyHours(**attrs)
-
 
 class PhoneInput(serializers.Serializer):
     number = serializers.RegexField(
@@ -294,14 +291,21 @@ class LocationInput(serializers.Serializer):
         return value
 
 
+def pop_schedules(attrs: dict) -> list[WeeklyHours] | None:
+    """The weekly hours given (removed from ``attrs``), or None when none were given."""
+    if "schedules" not in attrs:
+        return None
+    return [WeeklyHours(**s) for s in attrs.pop("schedules")]
+
+
 def split_service_input(attrs: dict) -> tuple[dict, dict]:
     """Scalar fields for the service row, and the related lists that replace stored ones."""
     related = {}
     for key in ("location_ids", "languages", "phones"):
         if key in attrs:
             related[key] = attrs.pop(key)
-    if "schedules" in attrs:
-        related["schedules"] = [WeeklyHours(**s) for s in attrs.pop("schedules")]
+    if (schedules := pop_schedules(attrs)) is not None:
+        related["schedules"] = schedules
     return attrs, related
 
 

@@ -26,10 +26,10 @@ from services_directory.api.serializers import (
     ServiceOutput,
     TokenInput,
     TokenOutput,
+    pop_schedules,
     split_service_input,
 )
 from services_directory.idempotency import idempotent
-from services_directory.services import WeeklyHours
 
 
 def _paginated(view: APIView, request, queryset, serializer_class) -> Response:
@@ -188,12 +188,6 @@ class ServiceDetailApi(APIView):
 # --- locations -----------------------------------------------------------------------------
 
 
-def _schedules(attrs: dict) -> list[WeeklyHours] | None:
-    if "schedules" not in attrs:
-        return None
-    return [WeeklyHours(**s) for s in attrs.pop("schedules")]
-
-
 class LocationListApi(APIView):
     @extend_schema(parameters=[LocationListParams], responses={200: LocationOutput(many=True)})
     def get(self, request):
@@ -208,7 +202,7 @@ class LocationListApi(APIView):
         params = LocationInput(data=request.data)
         params.is_valid(raise_exception=True)
         attrs = dict(params.validated_data)
-        schedules = _schedules(attrs)
+        schedules = pop_schedules(attrs)
         location = services.location_create(
             actor=request.user,
             organization=_own_organization(request.user),
@@ -230,7 +224,7 @@ class LocationDetailApi(APIView):
         params = LocationInput(data=request.data, partial=True)
         params.is_valid(raise_exception=True)
         attrs = dict(params.validated_data)
-        schedules = _schedules(attrs)
+        schedules = pop_schedules(attrs)
         services.location_update(
             actor=request.user, location=location, data=attrs, schedules=schedules
         )
