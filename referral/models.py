@@ -239,6 +239,8 @@ class Referral(models.Model):
             models.Index(fields=["sender_organization", "-created_at"]),
             models.Index(fields=["receiving_organization", "status", "-created_at"]),
             models.Index(fields=["status", "sla_due_at"]),
+            # The referral list, newest first: read along this and stop after the page.
+            models.Index(fields=["-created_at", "-id"], name="referral_newest_idx"),
         ]
         permissions = [
             ("view_referral_notes", "Can view clinical and engagement notes"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from referral.models import (
@@ -55,15 +55,33 @@ def coordinated_organization_ids(user) -> set[uuid.UUID]:
     return cache
 
 
+def referral_grants(user, *, codename: str = "view_referral"):
+    """The grant rows of ``codename`` to the user's organisation group (none without one).
+
+    At most one row per referral: (group, permission, content_object) is unique."""
+    membership = membership_of(user)
+    if membership is None:
+        return ReferralGroupObjectPermission.objects.none()
+    return ReferralGroupObjectPermission.objects.filter(
+        group_id=membership.organization.group_id,
+        permission_id=permission_id(Referral, codename),
+    )
+
+
 def referral_visible_q(user, *, codename: str = "view_referral") -> Q:
+    """Granted to the user's organisation, or (for ``view_referral``) in a task force the user
+    coordinates.
+
+    The grant is an EXISTS probe of the unique (group, permission, content_object) index per
+    referral rather than ``pk IN (all the group's grants)``: a page read newest first along
+    the created_at index stops after the page, where the IN form made PostgreSQL hash every
+    referral against every grant of the group before it could sort."""
     membership = membership_of(user)
     if membership is None:
         return Q(pk__in=[])
-    granted = ReferralGroupObjectPermission.objects.filter(
-        group_id=membership.organization.group_id,
-        permission_id=permission_id(Referral, codename),
-    ).values("content_object_id")
-    condition = Q(pk__in=granted)
+    condition = Q(
+        Exists(referral_grants(user, codename=codename).filter(content_object=OuterRef("pk")))
+    )
     coordinated = coordinated_organization_ids(user)
     if coordinated and codename == "view_referral":
         condition |= Q(sender_organization_id__in=coordinated) | Q(

@@ -14,6 +14,7 @@ from referral.models import Notification, Referral, ReferralEvent, ReferralNote
 from referral.selectors.access import (
     coordinated_organization_ids,
     membership_of,
+    referral_grants,
     referral_visible_q,
 )
 
@@ -27,25 +28,52 @@ class ReferralFilters:
     until: datetime | None = None
 
 
-def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
-    filters = filters or ReferralFilters()
-    referrals = Referral.objects.filter(referral_visible_q(user))
+def _narrowing(user, filters: ReferralFilters) -> dict[str, object]:
+    """The list filters as lookups on the referral's own columns (they only ever narrow what
+    ``referral_visible_q`` allows)."""
+    lookups: dict[str, object] = {}
     membership = membership_of(user)
     if filters.direction == "sent" and membership:
-        referrals = referrals.filter(sender_organization_id=membership.organization_id)
+        lookups["sender_organization_id"] = membership.organization_id
     elif filters.direction == "received" and membership:
-        referrals = referrals.filter(receiving_organization_id=membership.organization_id)
+        lookups["receiving_organization_id"] = membership.organization_id
     if filters.status:
-        referrals = referrals.filter(status=filters.status)
+        lookups["status"] = filters.status
     if filters.pathway:
-        referrals = referrals.filter(pathway=filters.pathway)
+        lookups["pathway"] = filters.pathway
     if filters.since:
-        referrals = referrals.filter(created_at__gte=filters.since)
+        lookups["created_at__gte"] = filters.since
     if filters.until:
-        referrals = referrals.filter(created_at__lt=filters.until)
-    return referrals.select_related(
-        "to_service", "sender_organization", "receiving_organization", "person"
-    ).order_by("-created_at", "-id")
+        lookups["created_at__lt"] = filters.until
+    return lookups
+
+
+def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
+    """The referrals the user may see, newest first (the created_at index gives the order)."""
+    lookups = _narrowing(user, filters or ReferralFilters())
+    return (
+        Referral.objects.filter(referral_visible_q(user), **lookups)
+        .select_related("to_service", "sender_organization", "receiving_organization", "person")
+        .order_by("-created_at", "-id")
+    )
+
+
+def referral_count(*, user, filters: ReferralFilters | None = None) -> int:
+    """How many referrals ``referral_list`` gives, counted the cheap way where that is exact.
+
+    Outside a coordinator's task forces a referral is visible exactly when its organisation
+    group holds a ``view_referral`` grant on it, and (group, permission, content_object) is
+    unique, so the grant rows count the referrals one for one: an index range of the grant
+    table, joined to the referrals only when a filter needs their columns. A coordinator also
+    sees referrals by organisation, which no grant records; theirs is counted on the list."""
+    filters = filters or ReferralFilters()
+    if coordinated_organization_ids(user):
+        return referral_list(user=user, filters=filters).count()
+    lookups = _narrowing(user, filters)
+    grants = referral_grants(user).filter(
+        **{f"content_object__{lookup}": value for lookup, value in lookups.items()}
+    )
+    return grants.count()
 
 
 def referral_get(*, user, referral_id: uuid.UUID) -> Referral:
