@@ -5,6 +5,11 @@ pathway and a monthly series; ``/dashboard/flows.csv`` exports the same flow tab
 
 The same parameters and rules as ``GET /api/v1/flows/``: small cells suppressed for everyone,
 another task force or organisation is a 404.
+
+``/board/?task_force=&rule=&include_resolved=`` is the task-force board for its coordinators
+(everyone else: 404), pseudonymous like ``GET /api/v1/board/``; each item's form posts to
+``/board/items/`` to assign, annotate, resolve or reopen it through the same service as the
+API (audited), then comes back to the item.
 """
 
 from __future__ import annotations
@@ -12,17 +17,26 @@ from __future__ import annotations
 import csv
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import path
-from django.views.decorators.http import require_GET
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from audit.errors import NotFound, ValidationFailed
 from coordination import svg
 from coordination.api.flows import FlowParams
 from coordination.flows import flow_table_rows, flows_export_record
+from coordination.models import BoardRule
+from coordination.selectors import (
+    coordinated_task_force_get,
+    coordinated_task_forces,
+    task_force_coordinators,
+)
+from coordination.selectors.board import board_get
 from coordination.selectors.flows import flow_report_get
+from coordination.services import board_item_state_set
 from referral.models import Pathway
 
 
@@ -124,8 +138,110 @@ def dashboard_csv(request):
     return response
 
 
+# --- the board -------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def board_page(request):
+    chosen = request.GET.get("task_force", "").strip()
+    coordinated = list(coordinated_task_forces(user=request.user).order_by("name"))
+    if not chosen and coordinated:
+        chosen = str(coordinated[0].pk)
+    rule = request.GET.get("rule", "").strip() or None
+    if rule is not None and rule not in BoardRule.values:
+        raise Http404("No such rule.")
+    try:
+        board = board_get(
+            user=request.user,
+            task_force_id=chosen,
+            rule=rule,
+            include_resolved=request.GET.get("include_resolved") == "true",
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    sections = [
+        {
+            "rule": name,
+            "label": BoardRule(name).label,
+            "items": [item for item in board.items if item.rule == name],
+            "truncated": board.truncated[name],
+        }
+        for name in board.counts
+    ]
+    context = {
+        "board": board,
+        "sections": sections,
+        "coordinated": coordinated,
+        "coordinators": task_force_coordinators(task_force=board.task_force),
+        "rules": BoardRule.choices,
+        "chosen_rule": rule or "",
+        "include_resolved": request.GET.get("include_resolved") == "true",
+    }
+    return render(request, "coordination/board.html", context)
+
+
+BOARD_ACTIONS = ("assign", "note", "resolve", "reopen")
+
+
+@require_POST
+@login_required
+def board_item_act(request):
+    """One action on one board item, then back to it (post/redirect/get: a reload or a
+    second click sets the same values again, which changes nothing)."""
+    form = request.POST
+    action = form.get("action", "")
+    try:
+        task_force = coordinated_task_force_get(
+            user=request.user, task_force_id=form.get("task_force")
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    back = f"{reverse('coordination-board')}?task_force={task_force.pk}"
+    if action not in BOARD_ACTIONS:
+        messages.error(request, f"Unknown action {action!r}.")
+        return redirect(back)
+    changes: dict = {}
+    if action == "assign":
+        assignee = form.get("assigned_to", "").strip()
+        if assignee and not assignee.isdigit():
+            messages.error(request, "assigned_to: Not a coordinator of this task force.")
+            return redirect(back)
+        changes["assigned_to"] = int(assignee) if assignee else None
+    elif action == "note":
+        changes["note"] = form.get("note", "")[:5000]
+    else:
+        changes["resolved"] = action == "resolve"
+    try:
+        board_item_state_set(
+            actor=request.user,
+            task_force=task_force,
+            rule=form.get("rule", ""),
+            target_type=form.get("target_type", ""),
+            target_id=form.get("target_id", ""),
+            **changes,
+        )
+    except ValidationFailed as exc:
+        problems = [f"{field}: {' '.join(map(str, m))}" for field, m in exc.errors.items()]
+        messages.error(request, " ".join(problems) or exc.message)
+        return redirect(back)
+    messages.success(request, "Saved.")
+    anchor = f"item-{form.get('rule')}-{form.get('target_type')}-{form.get('target_id')}"
+    return redirect(f"{back}#{anchor}")
+
+
+def navigation(request) -> dict:
+    """Template context: whether to offer the board (coordinators only)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"offers_board": False}
+    return {"offers_board": coordinated_task_forces(user=user).exists()}
+
+
 urlpatterns = [
     path("", home, name="coordination-home"),
+    path("board/", board_page, name="coordination-board"),
+    path("board/items/", board_item_act, name="coordination-board-item"),
     path("dashboard/", dashboard, name="coordination-dashboard"),
     path("dashboard/flows.csv", dashboard_csv, name="coordination-flows-csv"),
 ]

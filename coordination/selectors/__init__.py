@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from audit.errors import NotFound
@@ -38,4 +39,17 @@ def task_force_organization_ids(*, task_force: TaskForce) -> set[uuid.UUID]:
         TaskForce.organizations.through.objects.filter(taskforce_id=task_force.pk).values_list(
             "organization_id", flat=True
         )
+    )
+
+
+def task_force_coordinators(*, task_force: TaskForce) -> QuerySet:
+    """The active coordinators of the task force: who may take its board items."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            membership__role=Role.COORDINATOR,
+            membership__organization_id__in=task_force_organization_ids(task_force=task_force),
+        )
+        .order_by("username")
     )

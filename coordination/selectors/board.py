@@ -105,6 +105,11 @@ class BoardItem:
     def key(self) -> tuple[str, str, str]:
         return (self.rule, self.target_type, self.target_id)
 
+    @property
+    def anchor(self) -> str:
+        """The item's fragment id on the board page."""
+        return f"item-{self.rule}-{self.target_type}-{self.target_id}"
+
 
 @dataclass
 class Board:
@@ -118,7 +123,7 @@ class Board:
 def _referral_links(referral: Referral) -> dict[str, str | None]:
     links: dict[str, str | None] = {
         "api": reverse("referral-detail", kwargs={"referral_id": referral.pk}),
-        "web": None,
+        "web": None,  # the item on the board page, set by board_get
     }
     if referral.person_id is not None:
         links["person_api"] = reverse("person-detail", kwargs={"person_id": referral.person_id})
@@ -343,6 +348,12 @@ def board_get(
             if resolved and item.state.resolved_at >= item.since and not include_resolved:
                 continue
             visible.append(item)
+        for item in visible:
+            # where a coordinator acts on the item: assign, annotate, resolve
+            board_link = f"{reverse('coordination-board')}?task_force={task_force.pk}#{item.anchor}"
+            item.links["board"] = board_link
+            if item.links.get("web") is None:
+                item.links["web"] = board_link
         counts[name] = len(visible)
         truncated[name] = len(computed[name]) >= RULE_LIMIT
         items += visible

@@ -113,3 +113,33 @@ def test_the_dashboard_fits_a_360px_phone_and_shows_its_pictures(
     screenshot = tmp_path / f"dashboard-{who}.png"
     assert browser.save_screenshot(str(screenshot))
     assert screenshot.stat().st_size > 1000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_board_fits_a_360px_phone_and_an_item_is_taken_from_it(
+    browser, live_server, world, tmp_path
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from coordination.models import BoardItemState
+
+    # given: a service that is not accepting referrals is on the board (world.closed)
+    _sign_in(browser, live_server.url, world.coordinator.username, "/board/")
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Board")
+    anchor = f"item-no_capacity-service-{world.closed.pk}"
+    item = browser.find_element(By.ID, anchor)
+    # when: the coordinator takes it with the item's own form
+    Select(item.find_element(By.NAME, "assigned_to")).select_by_value(str(world.coordinator.pk))
+    item.find_element(By.CSS_SELECTOR, "button[value=assign]").click()
+    WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith(f"#{anchor}"))
+    # then
+    state = BoardItemState.objects.get(target_id=str(world.closed.pk))
+    assert state.assigned_to_id == world.coordinator.pk
+    assert "Saved." in browser.find_element(By.CSS_SELECTOR, ".messages").text
+    assert browser.execute_script("return window.innerWidth") == WIDTH
+    scroll_width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert scroll_width <= WIDTH + TOLERANCE, f"page is {scroll_width}px wide"
+    screenshot = tmp_path / "board.png"
+    assert browser.save_screenshot(str(screenshot))
+    assert screenshot.stat().st_size > 1000
