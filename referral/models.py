@@ -239,8 +239,16 @@ class Referral(models.Model):
             models.Index(fields=["sender_organization", "-created_at"]),
             models.Index(fields=["receiving_organization", "status", "-created_at"]),
             models.Index(fields=["status", "sla_due_at"]),
-            # The referral list, newest first: read along this and stop after the page.
+            # The referral list, newest first, read along one of these and stopped after the
+            # page: unfiltered, received (direction=received), and by status.
             models.Index(fields=["-created_at", "-id"], name="referral_newest_idx"),
+            models.Index(
+                fields=["receiving_organization", "-created_at", "-id"],
+                name="referral_received_newest_idx",
+            ),
+            models.Index(
+                fields=["status", "-created_at", "-id"], name="referral_status_newest_idx"
+            ),
         ]
         permissions = [
             ("view_referral_notes", "Can view clinical and engagement notes"),

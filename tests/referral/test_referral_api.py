@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B.bundle import Bundle
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from referral.models import Referral
-from tests.factories import make_consent, make_person
+from tests.factories import make_consent, make_person, referral_to
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +239,34 @@ def test_idempotency_key_replays_the_first_answer(world):
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
     assert Referral.objects.count() == 1
+
+
+@pytest.mark.parametrize("reader", ["provider", "coordinator"])
+def test_the_list_counts_what_it_may_show_in_the_same_queries_at_any_page_size(world, reader):
+    # given: twelve referrals to the clinic (one declined), one from it, one it is not part of
+    for n in range(12):
+        status = "declined" if n == 5 else "sent"
+        referral_to(None, sender=world.officer, service=world.treatment, status=status)
+    referral_to(None, sender=world.provider, service=world.recovery)
+    referral_to(None, sender=world.recovery_worker, service=world.closed)
+    client = client_for(getattr(world, reader))
+    client.get("/api/v1/referrals/")  # the same user object: its membership is cached from now
+    counts, bodies = [], []
+    for size in (2, 10):
+        # when
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/api/v1/referrals/", {"page_size": size})
+        # then
+        assert response.status_code == 200
+        counts.append(len(queries))
+        bodies.append(response.json())
+    assert counts[0] == counts[1]
+    small, large = bodies
+    expected = 13 if reader == "provider" else 14
+    assert small["count"] == large["count"] == expected
+    assert [r["id"] for r in small["results"]] == [r["id"] for r in large["results"][:2]]
+    created = [r["created_at"] for r in large["results"]]
+    assert created == sorted(created, reverse=True)
+    filtered = client.get("/api/v1/referrals/", {"status": "sent", "page_size": 5}).json()
+    assert filtered["count"] == expected - 1
+    assert len(filtered["results"]) == 5

@@ -14,7 +14,12 @@ from audit.errors import Conflict, NotFound, ValidationFailed
 from audit.models import AuditEvent
 from referral.models import Notification, Referral, ReferralEvent, ReferralStatus
 from referral.selectors.access import person_identity_visible
-from referral.selectors.referrals import referral_get, referral_list
+from referral.selectors.referrals import (
+    ReferralFilters,
+    referral_count,
+    referral_get,
+    referral_list,
+)
 from referral.services.referrals import referral_create, referral_transition
 from tests.factories import make_consent, make_person
 
@@ -261,6 +266,50 @@ def test_coordinators_see_their_task_forces_referrals(world):
     referral = refer(world)
     assert referral_get(user=world.coordinator, referral_id=referral.pk) == referral
     assert [r.pk for r in referral_list(user=world.coordinator)] == [referral.pk]
+
+
+def test_the_list_count_is_the_number_of_referrals_the_list_gives(world):
+    # given: referrals both ways across the task force, one forwarded on, one declined
+    first = refer(world)
+    referral_transition(referral=first, actor=world.provider, to="accepted")
+    referral_transition(
+        referral=first, actor=world.provider, to="forwarded", forward_to=world.recovery
+    )
+    declined = refer(world, sender=world.officer_colleague)
+    referral_transition(referral=declined, actor=world.provider, to="declined", reason="Full")
+    refer(world, sender=world.provider, service=world.recovery)
+    readers = [
+        world.officer,
+        world.provider,
+        world.recovery_worker,
+        world.coordinator,
+        world.outsider,
+    ]
+    choices = [
+        ReferralFilters(),
+        ReferralFilters(direction="sent"),
+        ReferralFilters(direction="received"),
+        ReferralFilters(status="sent"),
+        ReferralFilters(status="declined"),
+        ReferralFilters(direction="received", status="forwarded"),
+        ReferralFilters(pathway="self_referral"),
+    ]
+    # then: every reader's count, filtered or not, is exactly what their list holds (the
+    # receiver's three grants per referral count once; an outsider counts nothing)
+    for reader in readers:
+        for filters in choices:
+            listed = list(referral_list(user=reader, filters=filters))
+            assert referral_count(user=reader, filters=filters) == len(listed), (reader, filters)
+    assert referral_count(user=world.provider) == 4
+    assert referral_count(user=world.recovery_worker) == 2
+    assert referral_count(user=world.officer) == 2
+    assert referral_count(user=world.coordinator) == 4
+    assert referral_count(user=world.outsider) == 0
+
+
+def test_the_list_is_newest_first(world):
+    made = [refer(world) for _ in range(3)]
+    assert [r.pk for r in referral_list(user=world.provider)] == [r.pk for r in made[::-1]]
 
 
 @pytest.mark.django_db(transaction=True)
