@@ -123,15 +123,14 @@ class ActionItem(models.Model):
         return self.description
 
 
-class DailyTransitionRollup(models.Model):
-    """Referral transitions of one UTC day, per pathway, stage and step, with duration
+class TransitionRollup(models.Model):
+    """Referral transitions of one period, per pathway, stage and step, with duration
     histograms (time in the previous state, and since the journey began), for one scope:
     a task force (referrals its organisations sent or received, counted once) or one
     organisation (referrals it sent or received, counted once). Per-scope rows rather than
-    per sender and receiver pair, so that a year of a task force is a few hundred rows a day
-    at most, not one row per event. Written by the nightly rollup; never by hand."""
+    per sender and receiver pair, so that a task force's period is a few hundred rows at most,
+    not one row per event. Written by the nightly rollup; never by hand."""
 
-    day = models.DateField()
     task_force = models.ForeignKey(
         TaskForce, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -145,6 +144,15 @@ class DailyTransitionRollup(models.Model):
     count = models.PositiveIntegerField()
     previous_histogram = models.JSONField(default=list)
     journey_histogram = models.JSONField(default=list)
+
+    class Meta:
+        abstract = True
+
+
+class DailyTransitionRollup(TransitionRollup):
+    """One UTC day's transitions (``TransitionRollup``)."""
+
+    day = models.DateField()
 
     class Meta:
         constraints = [
@@ -173,6 +181,42 @@ class DailyTransitionRollup(models.Model):
         return f"{self.day} {self.from_status}->{self.to_status} x{self.count}"
 
 
+class MonthlyTransitionRollup(TransitionRollup):
+    """One whole UTC month's transitions: the sums of its daily rows, written by the rollup
+    whenever a day of a month whose days are all rolled up is rolled up (again). A year is
+    read from a dozen months' rows instead of 365 days' (about 30 times fewer rows to sum);
+    the days at the edges of a period, and months not wholly rolled up, come from the daily
+    rows."""
+
+    month = models.DateField(help_text="The first day of the month.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(task_force__isnull=True, organization__isnull=False)
+                | models.Q(task_force__isnull=False, organization__isnull=True),
+                name="monthly_transition_rollup_one_scope",
+            ),
+            models.UniqueConstraint(
+                fields=["month", "task_force", "pathway", "stage", "from_status", "to_status"],
+                condition=models.Q(task_force__isnull=False),
+                name="one_task_force_monthly_transition_rollup_row",
+            ),
+            models.UniqueConstraint(
+                fields=["month", "organization", "pathway", "stage", "from_status", "to_status"],
+                condition=models.Q(organization__isnull=False),
+                name="one_organization_monthly_transition_rollup_row",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["task_force", "month"]),
+            models.Index(fields=["organization", "month"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.from_status}->{self.to_status} x{self.count}"
+
+
 class DailyContactRollup(models.Model):
     day = models.DateField()
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
@@ -188,6 +232,26 @@ class DailyContactRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.organization_id} {self.pathway} x{self.count}"
+
+
+class MonthlyContactRollup(models.Model):
+    """One whole UTC month's contacts per organisation and pathway, kept with
+    ``MonthlyTransitionRollup``."""
+
+    month = models.DateField(help_text="The first day of the month.")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    pathway = models.CharField(max_length=24)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "organization", "pathway"], name="one_monthly_contact_rollup_row"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.organization_id} {self.pathway} x{self.count}"
 
 
 class RollupRun(models.Model):

@@ -5,8 +5,13 @@ pathway. A task force's rows count the organisations it has when the rollup runs
 The flows API reads these for the days in ``RollupRun`` and live
 data for the rest, so the dashboard stays fast over years of data.
 
-Idempotent: rolling a day up again replaces its rows (one transaction per block of days).
-Only whole past days are rolled up; today always stays live. Each night the last
+Whole months are kept too (``MonthlyTransitionRollup``, ``MonthlyContactRollup``): the sums of
+their daily rows, rewritten in the same transaction whenever a day of the month is rolled up
+and the month's days are then all rolled up, so a month's rows always match its daily rows.
+The API reads a month from them only when all its days have a ``RollupRun``.
+
+Idempotent: rolling a day up again replaces its rows, and its month's rows (one transaction per
+block of days). Only whole past days are rolled up; today always stays live. Each night the last
 ``TRAILING_DAYS`` days are rolled up again, so contacts uploaded late from phones that were
 offline are counted; a contact synced later than that needs ``flows_rollup(since=..., until=...)``.
 """
@@ -18,8 +23,8 @@ from datetime import UTC, date, timedelta
 
 from celery import shared_task
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models.functions import TruncDate, TruncMonth
 
 from coordination.flows import (
     StepCell,
@@ -27,15 +32,27 @@ from coordination.flows import (
     histogram_from_row,
     live_contacts,
     live_events,
+    next_month,
+    rollup_histogram_sums,
     transition_groups,
     utc_today,
+    whole_months,
 )
-from coordination.models import DailyContactRollup, DailyTransitionRollup, RollupRun
+from coordination.models import (
+    DailyContactRollup,
+    DailyTransitionRollup,
+    MonthlyContactRollup,
+    MonthlyTransitionRollup,
+    RollupRun,
+)
 from referral.models import Contact, ReferralEvent
 from services_directory.models import TaskForce
 
 TRAILING_DAYS = 7
 BLOCK_DAYS = 31
+SCOPE_AND_STEP = (
+    "task_force_id", "organization_id", "pathway", "stage", "from_status", "to_status",
+)  # fmt: skip
 
 
 def flows_rollup(*, since: date, until: date) -> int:
@@ -137,6 +154,77 @@ def _rollup_block(since: date, until: date) -> None:
     RollupRun.objects.bulk_create(
         RollupRun(day=since + timedelta(days=n)) for n in range((until - since).days)
     )
+    _rollup_months(since, until)
+
+
+def _rollup_months(since: date, until: date) -> None:
+    """Rewrite the monthly rows of the months that ``[since, until)`` touches, from their daily
+    rows, for each month all of whose days are rolled up (else drop them)."""
+    first, end = since.replace(day=1), next_month(until - timedelta(days=1))
+    MonthlyTransitionRollup.objects.filter(month__gte=first, month__lt=end).delete()
+    MonthlyContactRollup.objects.filter(month__gte=first, month__lt=end).delete()
+    rolled = set(
+        RollupRun.objects.filter(day__gte=first, day__lt=end).values_list("day", flat=True)
+    )
+    months = whole_months(rolled)
+    if not months:
+        return
+    in_months = _any_month(months)
+    transitions = (
+        DailyTransitionRollup.objects.filter(in_months)
+        .annotate(month=TruncMonth("day"))
+        .values("month", *SCOPE_AND_STEP)
+        .annotate(
+            total=Sum("count"),
+            **rollup_histogram_sums("previous_histogram", "p"),
+            **rollup_histogram_sums("journey_histogram", "j"),
+        )
+        .order_by()
+    )
+    MonthlyTransitionRollup.objects.bulk_create(
+        (
+            MonthlyTransitionRollup(
+                month=row["month"],
+                task_force_id=row["task_force_id"],
+                organization_id=row["organization_id"],
+                pathway=row["pathway"],
+                stage=row["stage"],
+                from_status=row["from_status"],
+                to_status=row["to_status"],
+                count=row["total"],
+                previous_histogram=compact_histogram(histogram_from_row(row, "p")),
+                journey_histogram=compact_histogram(histogram_from_row(row, "j")),
+            )
+            for row in transitions.iterator()
+        ),
+        batch_size=1000,
+    )
+    contacts = (
+        DailyContactRollup.objects.filter(in_months)
+        .annotate(month=TruncMonth("day"))
+        .values("month", "organization_id", "pathway")
+        .annotate(total=Sum("count"))
+        .order_by()
+    )
+    MonthlyContactRollup.objects.bulk_create(
+        (
+            MonthlyContactRollup(
+                month=row["month"],
+                organization_id=row["organization_id"],
+                pathway=row["pathway"],
+                count=row["total"],
+            )
+            for row in contacts.iterator()
+        ),
+        batch_size=1000,
+    )
+
+
+def _any_month(months: list[date]) -> Q:
+    condition = Q(pk__in=[])
+    for month in months:
+        condition |= Q(day__gte=month, day__lt=next_month(month))
+    return condition
 
 
 def days_to_roll_up(*, today: date | None = None, trailing: int = TRAILING_DAYS):

@@ -14,6 +14,8 @@ from coordination.models import (
     DURATION_BUCKETS,
     DailyContactRollup,
     DailyTransitionRollup,
+    MonthlyContactRollup,
+    MonthlyTransitionRollup,
     RollupRun,
 )
 from referral.models import Pathway
@@ -203,3 +205,151 @@ def test_rollup_rows_carry_histograms_and_forwarding(history):
     declined = DailyTransitionRollup.objects.filter(to_status="declined").first()
     assert sum(declined.previous_histogram) == declined.count
     assert len(declined.previous_histogram) <= len(DURATION_BUCKETS) + 1
+
+
+# --- whole months ----------------------------------------------------------------------------
+
+
+def month_start(day):
+    return day.replace(day=1)
+
+
+def previous_month(month):
+    return month_start(month - timedelta(days=1))
+
+
+@pytest.fixture
+def months_history(world):
+    """Referrals and contacts over the last three months and this one, on every fourth day and
+    on both sides of each month boundary (the last minute of a month, the first of the next),
+    with steps that cross into the next month."""
+    midnight = datetime.combine(today(), datetime.min.time(), tzinfo=UTC)
+    first = previous_month(previous_month(previous_month(month_start(today()))))
+    moments = [midnight - timedelta(days=n, hours=-9) for n in range(0, (today() - first).days, 4)]
+    month = first
+    while month <= today():
+        start = datetime.combine(month, datetime.min.time(), tzinfo=UTC)
+        moments += [start - timedelta(minutes=1), start + timedelta(seconds=30)]
+        month = (month + timedelta(days=32)).replace(day=1)
+    for n, at in enumerate(sorted(m for m in moments if m < datetime.now(tz=UTC))):
+        parent = journey(
+            sender=world.police,
+            service=world.treatment,
+            pathway=[Pathway.OFFICER_INTERVENTION, Pathway.NALOXONE_PLUS][n % 2],
+            at=at,
+            steps=[("accepted", (n % 5 + 1) * 3000), ("engaged", n * 9000 + 60)],
+            journey_seconds=n * 4000,
+        )
+        if n % 3 == 0:
+            journey(
+                sender=world.clinic,
+                service=world.recovery,
+                pathway=parent.pathway,
+                at=at + timedelta(minutes=1),
+                steps=[("declined", 30000 + n)],
+                journey_seconds=n * 4000 + 600,
+                parent=parent,
+            )
+        contacts(organization=world.police, pathway=Pathway.NALOXONE_PLUS, at=at, n=n % 3 + 1)
+    return world
+
+
+def whole_months_before_this_one():
+    """The three months before this one (first days), oldest first."""
+    last = previous_month(month_start(today()))
+    return [previous_month(previous_month(last)), previous_month(last), last]
+
+
+def periods():
+    """Whole months with today live; edges of daily rows on both sides; one whole month."""
+    months = whole_months_before_this_one()
+    return [
+        (months[0], today() + timedelta(days=1)),
+        (months[0] + timedelta(days=9), months[2] + timedelta(days=12)),
+        (months[1], months[2]),
+        (months[0] - timedelta(days=3), today()),
+    ]
+
+
+def kinds_of_scope(w):
+    ids = organisations(w)
+    return [
+        {"organization_ids": ids, "task_force_id": w.task_force.pk},
+        {"organization_ids": ids, "task_force_id": w.task_force.pk, "pathway": "naloxone_plus"},
+        {"organization_ids": [w.police.pk]},
+        {"organization_ids": [w.clinic.pk]},  # sends (forwards) and receives
+    ]
+
+
+def assert_rollup_gives_the_live_numbers(w):
+    for since, until in periods():
+        for kwargs in kinds_of_scope(w):
+            live = flow_counts(since=since, until=until, use_rollup=False, **kwargs)
+            mixed = flow_counts(since=since, until=until, **kwargs)
+            assert_same(live, mixed)
+            assert live.steps
+            live_report = flow_report(live, since=since, until=until)
+            mixed_report = flow_report(mixed, since=since, until=until)
+            live_report.pop("sources"), mixed_report.pop("sources")
+            assert mixed_report == live_report
+
+
+def test_whole_months_are_read_from_monthly_rows_that_sum_the_daily_rows(months_history):
+    # given: everything rolled up
+    months = whole_months_before_this_one()
+    rollup.flows_rollup(since=months[0] - timedelta(days=40), until=today())
+    assert set(MonthlyTransitionRollup.objects.values_list("month", flat=True)) >= set(months)
+    assert not MonthlyTransitionRollup.objects.filter(month=month_start(today())).exists()
+    assert_rollup_gives_the_live_numbers(months_history)
+    # when: the daily rows of the whole months are gone (only a test would do this)
+    DailyTransitionRollup.objects.filter(day__gte=months[0], day__lt=month_start(today())).delete()
+    DailyContactRollup.objects.filter(day__gte=months[0], day__lt=month_start(today())).delete()
+    # then: the whole months are still counted, from their monthly rows alone
+    period = {"since": months[0], "until": month_start(today())}
+    for kwargs in kinds_of_scope(months_history):
+        live = flow_counts(**period, use_rollup=False, **kwargs)
+        assert live.steps
+        assert_same(live, flow_counts(**period, **kwargs))
+
+
+def test_a_month_is_rolled_up_only_once_all_its_days_are(months_history):
+    month = whole_months_before_this_one()[1]
+    middle = month + timedelta(days=14)
+    rollup.flows_rollup(since=month, until=middle)
+    assert not MonthlyTransitionRollup.objects.filter(month=month).exists()
+    assert not MonthlyContactRollup.objects.filter(month=month).exists()
+    rollup.flows_rollup(since=middle, until=month + timedelta(days=40))
+    assert MonthlyTransitionRollup.objects.filter(month=month).exists()
+    assert MonthlyContactRollup.objects.filter(month=month).exists()
+    assert_rollup_gives_the_live_numbers(months_history)
+
+
+def test_rolling_a_day_up_again_rewrites_its_months_rows(months_history):
+    months = whole_months_before_this_one()
+    rollup.flows_rollup(since=months[0], until=today())
+    rows = MonthlyTransitionRollup.objects.count()
+    # when: rolled up again, unchanged: the same rows, not twice
+    rollup.flows_rollup(since=months[0], until=today())
+    assert MonthlyTransitionRollup.objects.count() == rows
+    # when: a referral and contacts of a day in a whole month arrive late, declined in the
+    # next month, and those days are rolled up again (as a manual re-run would)
+    late = datetime.combine(months[1], datetime.min.time(), tzinfo=UTC) + timedelta(days=5)
+    declined = late + timedelta(days=30)
+    journey(
+        sender=months_history.police,
+        service=months_history.recovery,
+        pathway=Pathway.SELF_REFERRAL,
+        at=late,
+        steps=[("declined", 30 * DAY)],
+    )
+    contacts(organization=months_history.police, pathway=Pathway.SELF_REFERRAL, at=late, n=2)
+    # then: while those days have no run, their months are not read from their stale rows
+    RollupRun.objects.filter(day__in=[late.date(), declined.date()]).delete()
+    assert_rollup_gives_the_live_numbers(months_history)
+    # and once rolled up again, the months' rows count the late referral
+    for day in (late.date(), declined.date()):
+        rollup.flows_rollup(since=day, until=day + timedelta(days=1))
+    assert MonthlyTransitionRollup.objects.filter(
+        month=months[2], pathway=Pathway.SELF_REFERRAL, to_status="declined"
+    ).exists()
+    assert_rollup_gives_the_live_numbers(months_history)
