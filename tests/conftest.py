@@ -9,6 +9,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from tests.browser import browser  # noqa: F401 - the fixture, for every page test
+
 
 def services_required() -> bool:
     """In CI a missing service is a failure, not a skip."""

@@ -121,7 +121,7 @@ def _messages(detail: Any) -> list[str]:
     return [str(detail)]
 
 
-def _field_errors(detail: Any) -> dict[str, list[str]]:
+def field_errors(detail: Any) -> dict[str, list[str]]:
     if isinstance(detail, dict):
         return {str(field): _messages(messages) for field, messages in detail.items()}
     return {"non_field_errors": _messages(detail)}
@@ -143,7 +143,7 @@ def _batch_item(request, item: Any) -> dict[str, Any]:
     }
     params = ContactInput(data=item)
     if not params.is_valid():
-        result["errors"] = _field_errors(params.errors)
+        result["errors"] = field_errors(params.errors)
         return result
     try:
         contact, created = _record(request, dict(params.validated_data))

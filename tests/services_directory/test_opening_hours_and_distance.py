@@ -274,6 +274,4 @@ def test_moving_a_location_moves_its_open_now_distance():
     assert before["distance_km"] == pytest.approx(0, abs=0.01)
     location_update(actor=None, location=place, data={"latitude": 53.55, "longitude": 9.99})
     [after] = service_list(filters=ServiceFilters(near=near, open_at=at))
-    assert after["distance_km"] == pytest.approx(
-        haversine_km(near, (53.55, 9.99)), abs=0.01
-    )
+    assert after["distance_km"] == pytest.approx(haversine_km(near, (53.55, 9.99)), abs=0.01)

@@ -1,0 +1,197 @@
+// Continuum: the contact page's offline queue (see referral/web.py for the whole design).
+// A contact is saved in this browser first and leaves the queue only once the API has
+// answered for it: created (201) or recognised as already uploaded (200). Anything else the
+// API refuses is kept apart, with the reason, until the volunteer discards it.
+(function () {
+  "use strict";
+
+  const form = document.getElementById("contact-form");
+  if (!form) return;
+  const user = form.dataset.user;
+  const api = form.dataset.api;
+  const loginUrl = form.dataset.login;
+  const QUEUE = "continuum.contacts.queue." + user;
+  const REJECTED = "continuum.contacts.rejected." + user;
+  const BATCH = 500; // the API's largest batch
+  const RETRY_MS = 30000;
+
+  const queueBox = document.getElementById("queue");
+  const queueStatus = document.getElementById("queue-status");
+  const uploadNow = document.getElementById("upload-now");
+  const problemsBox = document.getElementById("queue-problems");
+  const problemList = document.getElementById("queue-problem-list");
+  let uploading = false;
+  let lastProblem = "";
+
+  function load(key) {
+    try {
+      return JSON.parse(localStorage.getItem(key) || "[]");
+    } catch (error) {
+      return [];
+    }
+  }
+
+  function store(key, items) {
+    localStorage.setItem(key, JSON.stringify(items));
+  }
+
+  function newUuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+
+  function localNow() {
+    const now = new Date();
+    now.setMinutes(now.getMinutes() - now.getTimezoneOffset());
+    return now.toISOString().slice(0, 16);
+  }
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    const field = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return field ? field.value : "";
+  }
+
+  function render() {
+    const waiting = load(QUEUE).length;
+    const rejected = load(REJECTED);
+    queueBox.hidden = waiting === 0 && !lastProblem;
+    queueBox.classList.toggle("waiting", waiting > 0);
+    uploadNow.hidden = waiting === 0;
+    if (waiting === 0) {
+      queueStatus.textContent = lastProblem || "";
+    } else {
+      const what = waiting === 1 ? "1 contact waiting to upload" : waiting + " contacts waiting to upload";
+      queueStatus.textContent = lastProblem ? what + ". " + lastProblem : what + ".";
+    }
+    if (lastProblem.startsWith("Signed out")) {
+      const link = document.createElement("a");
+      link.href = loginUrl;
+      link.textContent = "Sign in";
+      queueStatus.append(" ", link);
+    }
+    problemsBox.hidden = rejected.length === 0;
+    problemList.replaceChildren(
+      ...rejected.map((item, index) => {
+        const li = document.createElement("li");
+        const when = new Date(item.contact.occurred_at).toLocaleString();
+        li.textContent = when + " · " + item.contact.pathway + ": " + item.reason + " ";
+        const discard = document.createElement("button");
+        discard.type = "button";
+        discard.className = "link";
+        discard.textContent = "Discard";
+        discard.addEventListener("click", () => {
+          const kept = load(REJECTED);
+          kept.splice(index, 1);
+          store(REJECTED, kept);
+          render();
+        });
+        li.append(discard);
+        return li;
+      })
+    );
+  }
+
+  function reasonOf(result) {
+    const errors = result.errors || {};
+    const parts = Object.keys(errors).map((field) => field + ": " + [].concat(errors[field]).join(" "));
+    return parts.join("; ") || "refused (" + result.status + ")";
+  }
+
+  async function upload() {
+    if (uploading) return;
+    const batch = load(QUEUE).slice(0, BATCH);
+    if (batch.length === 0) {
+      render();
+      return;
+    }
+    uploading = true;
+    try {
+      let response;
+      try {
+        response = await fetch(api, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+          body: JSON.stringify(batch),
+        });
+      } catch (error) {
+        lastProblem = "No connection: they upload when there is one.";
+        return;
+      }
+      if (response.status === 401 || response.status === 403) {
+        lastProblem = "Signed out: sign in to upload them.";
+        return;
+      }
+      if (!response.ok) {
+        lastProblem = "The server did not take them (" + response.status + "); trying again later.";
+        return;
+      }
+      const results = await response.json();
+      const answered = new Map(results.map((result) => [result.client_uuid, result]));
+      const rejected = load(REJECTED);
+      const sent = new Set(batch.map((contact) => contact.client_uuid));
+      for (const contact of batch) {
+        const result = answered.get(contact.client_uuid);
+        if (!result) {
+          sent.delete(contact.client_uuid); // not answered: stays queued
+        } else if (result.status !== 200 && result.status !== 201) {
+          rejected.push({ contact: contact, reason: reasonOf(result) });
+        }
+      }
+      // contacts queued while the upload ran are kept: only the answered ones leave
+      store(QUEUE, load(QUEUE).filter((contact) => !sent.has(contact.client_uuid)));
+      store(REJECTED, rejected);
+      lastProblem = "";
+    } finally {
+      uploading = false;
+      render();
+    }
+    if (load(QUEUE).length > 0 && !lastProblem) upload();
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const notes = (data.get("notes") || "").trim();
+    const contact = {
+      client_uuid: data.get("client_uuid"),
+      occurred_at: new Date(data.get("occurred_at")).toISOString(),
+      place: (data.get("place") || "").trim(),
+      pathway: data.get("pathway"),
+      offered: data.getAll("offered"),
+      notes: notes || null,
+    };
+    const queue = load(QUEUE);
+    queue.push(contact);
+    store(QUEUE, queue);
+    // a fresh form for the next contact; the pathway is usually the same
+    form.elements.client_uuid.value = newUuid();
+    form.elements.occurred_at.value = localNow();
+    form.elements.place.value = "";
+    form.elements.notes.value = "";
+    form.querySelectorAll("input[name=offered]").forEach((box) => (box.checked = false));
+    render();
+    upload();
+  });
+
+  uploadNow.addEventListener("click", () => upload());
+  window.addEventListener("online", () => upload());
+  setInterval(() => {
+    if (load(QUEUE).length > 0) upload();
+  }, RETRY_MS);
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/contacts/sw.js", { scope: "/contacts/" }).catch(() => {});
+  }
+  // The page may come from the service worker's copy: never reuse its id or its time.
+  form.elements.client_uuid.value = newUuid();
+  form.elements.occurred_at.value = localNow();
+  render();
+  upload();
+})();

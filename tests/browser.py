@@ -1,0 +1,85 @@
+"""Real headless Chromium for page tests, at phone width (360 px).
+
+Needs Debian's ``chromium`` and ``chromium-driver`` and the ``selenium`` dev dependency; skipped
+without them, except in CI (``CONTINUUM_REQUIRE_SERVICES=1``), where that is a failure. The
+``browser`` fixture is imported into ``tests/conftest.py`` for every test.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+WIDTH = 360
+TOLERANCE = 2  # px: rounding of sub-pixel layout
+
+
+def _missing() -> str | None:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install -e '.[dev]')"
+    for name, where in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER)):
+        if shutil.which(where) is None:
+            return f"{name} not found at {where} (apt-get install chromium chromium-driver)"
+    return None
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Chromium at 360 px, through chromedriver (Debian's packages)."""
+    from tests.conftest import services_required
+
+    missing = _missing()
+    if missing:
+        if services_required():
+            pytest.fail(f"the browser test is required in CI: {missing}")
+        pytest.skip(missing)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--window-size={WIDTH},800",
+    ):
+        options.add_argument(argument)
+    options.add_experimental_option(
+        "mobileEmulation", {"deviceMetrics": {"width": WIDTH, "height": 800, "pixelRatio": 1}}
+    )
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def sign_in(browser, base_url: str, username: str, next_url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{base_url}{next_url}")
+    # not signed in: the dashboard sends us to the login form, which brings us back
+    assert "/accounts/login/" in browser.current_url
+    browser.find_element(By.ID, "id_username").send_keys(username)
+    browser.find_element(By.ID, "id_password").send_keys("pw-for-tests-1")
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 20).until(
+        lambda b: "/accounts/login/" not in b.current_url
+        and b.execute_script("return document.readyState") == "complete"
+        and b.find_elements(By.CSS_SELECTOR, "main h1")
+    )
