@@ -52,3 +52,10 @@ def side_for(from_status: str, to_status: str) -> Side | None:
 
 def next_statuses(from_status: str) -> list[str]:
     return [to for (frm, to) in TRANSITIONS if frm == from_status]
+
+
+def transitions_open_to(from_status: str, relations: set[str]) -> list[str]:
+    """The statuses a referral may move to next by someone who stands to it as
+    ``relations`` (any of "sender", "receiver", "coordinator")."""
+    sides = {side for side in (Side.SENDER, Side.RECEIVER) if side.value in relations}
+    return [to for to in next_statuses(from_status) if side_for(from_status, to) in sides]

@@ -432,3 +432,16 @@ def location_get(*, location_id: uuid.UUID) -> Location:
 
 def task_forces_of(*, organization_id: uuid.UUID) -> QuerySet[TaskForce]:
     return TaskForce.objects.filter(organizations__pk=organization_id).order_by("name")
+
+
+def services_to_refer_to(*, organization_id: uuid.UUID) -> QuerySet[Service]:
+    """Services accepting referrals in the task forces this organisation belongs to, by
+    stage and name: where its members may send someone."""
+    partners = Organization.objects.filter(task_forces__organizations__pk=organization_id).values(
+        "pk"
+    )
+    return (
+        Service.objects.filter(organization_id__in=partners, accepting_referrals=True)
+        .select_related("organization")
+        .order_by("stage", "name", "pk")
+    )

@@ -1,0 +1,118 @@
+"""The volunteer's contact page: ``/contacts/new/`` logs a street contact from a phone, and
+keeps working without a connection.
+
+With scripts (``static/contacts.js``) the form never posts itself: each contact is given its
+``client_uuid`` on the phone, put in a queue in the browser's storage and uploaded as a batch
+to ``POST /api/v1/contacts/`` whenever the phone is online (at once, when the connection
+comes back, every 30 s, or with "Upload now"). A contact leaves the queue only when the API
+has answered for it, so a dropped answer is simply uploaded again and the API recognises the
+replay. The service worker (``/contacts/sw.js``) keeps a copy of this page and its assets so
+that it opens offline too. The page itself carries no records: nothing another user of the
+same phone could read.
+
+Without scripts the form posts here and is recorded through the same service; its
+``client_uuid`` is made when the page is rendered, so a resubmitted form records nothing
+twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from audit.errors import DomainError
+from referral.api.contacts import ContactInput, field_errors
+from referral.models import Offer, Pathway
+from referral.selectors.access import membership_of
+from referral.services import contacts as services
+from services_directory.services import default_time_zone
+
+FORM_FIELDS = ("client_uuid", "place", "pathway", "notes")
+
+
+def _local_time_zone(user) -> zoneinfo.ZoneInfo:
+    membership = membership_of(user)
+    return zoneinfo.ZoneInfo(default_time_zone(membership.organization if membership else None))
+
+
+def _form_body(request) -> dict:
+    """The posted form as the API's contact body; a ``datetime-local`` value has no offset,
+    so it is read in the organisation's task-force time zone."""
+    form = request.POST
+    body: dict = {name: form.get(name, "") for name in FORM_FIELDS}
+    body["offered"] = form.getlist("offered")
+    body["notes"] = body["notes"] or None
+    raw = form.get("occurred_at", "").strip()
+    try:
+        local = datetime.fromisoformat(raw) if raw else None
+    except ValueError:
+        local = None
+    if local is None:
+        body["occurred_at"] = raw  # the API's own message names the field
+    else:
+        if local.tzinfo is None:
+            local = local.replace(tzinfo=_local_time_zone(request.user))
+        body["occurred_at"] = local.isoformat()
+    return body
+
+
+def _page(request, *, errors=None, values=None, status=200):
+    zone = _local_time_zone(request.user)
+    context = {
+        "pathways": Pathway.choices,
+        "offers": Offer.choices,
+        "client_uuid": uuid.uuid4(),
+        "now_local": timezone.now().astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        "errors": errors,
+        "values": values or {},
+        "place_max": services.PLACE_MAX,
+        "notes_max": services.NOTES_MAX,
+    }
+    return render(request, "referral/contact_form.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_page(request):
+    if request.method == "GET":
+        return _page(request)
+    body = _form_body(request)
+    params = ContactInput(data=body)
+    if not params.is_valid():
+        return _page(request, errors=field_errors(params.errors), values=body, status=400)
+    values = dict(params.validated_data)
+    try:
+        _, created = services.contact_record(
+            actor=request.user, fingerprint=services.contact_fingerprint(**values), **values
+        )
+    except DomainError as exc:
+        errors = exc.errors or {"non_field_errors": [exc.message]}
+        return _page(request, errors=errors, values=body, status=exc.http_status)
+    messages.success(request, "Contact saved." if created else "That contact was saved already.")
+    return redirect("contact-new")
+
+
+@require_GET
+def contact_service_worker(request):
+    """The service worker, from ``/contacts/`` so that its scope covers the contact page."""
+    response = render(
+        request, "referral/contacts-sw.js", content_type="text/javascript; charset=utf-8"
+    )
+    response["Cache-Control"] = "no-cache"  # a new version reaches phones on their next visit
+    return response
+
+
+urlpatterns = [
+    path("contacts/new/", contact_page, name="contact-new"),
+    path("contacts/sw.js", contact_service_worker, name="contact-service-worker"),
+]

@@ -1,0 +1,212 @@
+"""Referral pages: ``/referrals/`` (received and sent, newest first), ``/referrals/new/`` (a
+deflection referral to a service of the task force), ``/referrals/<id>/`` (status, the
+steps so far, and the moves this user may make, as forms posting to
+``/referrals/<id>/transition/``).
+
+What shows is what the API shows: the same selectors decide, a referral the user may not
+see is a 404, and people appear by display name only. Identifying fields are read through
+the People API, where each read is audited; these pages never carry them.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import InvalidPage, Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from audit.errors import DomainError, NotFound
+from referral.models import Pathway, ReferralStatus, Urgency
+from referral.selectors import referrals as selectors
+from referral.selectors.access import membership_of
+from referral.services import referrals as services
+from referral.workflow import REASON_REQUIRED, transitions_open_to
+from services_directory.selectors import services_to_refer_to
+
+PAGE_SIZE = 25
+DIRECTIONS = ("received", "sent")
+
+
+def _referral_or_404(user, referral_id):
+    try:
+        return selectors.referral_get(user=user, referral_id=referral_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _error_text(exc: DomainError) -> str:
+    details = [f"{field}: {' '.join(map(str, m))}" for field, m in (exc.errors or {}).items()]
+    return " ".join([exc.message, *details])
+
+
+@require_GET
+@login_required
+def referral_list_page(request):
+    membership = membership_of(request.user)
+    direction = request.GET.get("direction", "")
+    if direction not in DIRECTIONS:
+        kind = membership.organization.kind if membership else ""
+        direction = "sent" if kind in ("police", "red_cross", "municipality") else "received"
+    status = request.GET.get("status", "")
+    if status and status not in ReferralStatus.values:
+        raise Http404("No such status.")
+    filters = selectors.ReferralFilters(direction=direction, status=status or None)
+
+    class _Counted:  # Django's Paginator: a count() and slices
+        def count(self):
+            return selectors.referral_count(user=request.user, filters=filters)
+
+        def __getitem__(self, index):
+            return selectors.referral_list(user=request.user, filters=filters)[index]
+
+    try:
+        page = Paginator(_Counted(), PAGE_SIZE).page(request.GET.get("page", 1))
+    except InvalidPage as exc:
+        raise Http404(str(exc)) from exc
+    context = {
+        "page": page,
+        "direction": direction,
+        "status": status,
+        "statuses": ReferralStatus.choices,
+        "can_refer": membership is not None,
+    }
+    return render(request, "referral/referral_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def referral_new_page(request):
+    """An anonymous referral to a service of the task force; a person is referred from the
+    People API, where the consent gate applies to their identifying data."""
+    membership = membership_of(request.user)
+    if membership is None:
+        raise Http404("You are not a member of an organisation.")
+    choices = services_to_refer_to(organization_id=membership.organization_id)
+    context = {
+        "services": choices,
+        "pathways": Pathway.choices,
+        "urgencies": Urgency.choices,
+        "values": request.POST if request.method == "POST" else {},
+        "client_uuid": request.POST.get("client_uuid") or uuid.uuid4(),
+        "errors": {},
+    }
+    if request.method == "GET":
+        return render(request, "referral/referral_new.html", context)
+    form = request.POST
+    errors: dict[str, str] = {}
+    service = choices.filter(pk=_uuid_or_none(form.get("to_service"))).first()
+    if service is None:
+        errors["to_service"] = "Choose a service of your task force that accepts referrals."
+    if form.get("pathway") not in Pathway.values:
+        errors["pathway"] = "Choose a pathway."
+    if form.get("urgency", Urgency.ROUTINE) not in Urgency.values:
+        errors["urgency"] = "Routine or urgent."
+    client_uuid = _uuid_or_none(form.get("client_uuid"))
+    if client_uuid is None:
+        errors["client_uuid"] = "Reload the page and try again."
+    if errors:
+        context["errors"] = errors
+        return render(request, "referral/referral_new.html", context, status=400)
+    try:
+        referral, created = services.referral_create(
+            sender=request.user,
+            service=service,
+            pathway=form["pathway"],
+            reason=form.get("reason", "")[:2000],
+            urgency=form.get("urgency", Urgency.ROUTINE),
+            client_uuid=client_uuid,  # a resubmitted form makes no second referral
+        )
+    except DomainError as exc:
+        context["errors"] = {"non_field_errors": _error_text(exc)}
+        return render(request, "referral/referral_new.html", context, status=exc.http_status)
+    messages.success(request, "Referral sent." if created else "That referral was sent already.")
+    return redirect("referral-page", referral_id=referral.pk)
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+@require_GET
+@login_required
+def referral_page(request, referral_id):
+    referral = _referral_or_404(request.user, referral_id)
+    relations = selectors.relation_to(user=request.user, referral=referral)
+    moves = transitions_open_to(referral.status, relations)
+    membership = membership_of(request.user)
+    context = {
+        "referral": referral,
+        "relations": relations,
+        "events": selectors.referral_events(user=request.user, referral_id=referral.pk),
+        "moves": [
+            {
+                "to": to,
+                "label": ReferralStatus(to).label,
+                "needs_reason": to in REASON_REQUIRED,
+                "forwards": to == ReferralStatus.FORWARDED,
+            }
+            for to in moves
+        ],
+        "shows_reason": bool(relations & {"sender", "receiver"}),
+        "forward_services": (
+            services_to_refer_to(organization_id=membership.organization_id).exclude(
+                pk=referral.to_service_id
+            )
+            if ReferralStatus.FORWARDED in moves and membership
+            else []
+        ),
+    }
+    return render(request, "referral/referral_detail.html", context)
+
+
+@require_POST
+@login_required
+def referral_transition_page(request, referral_id):
+    referral = _referral_or_404(request.user, referral_id)
+    form = request.POST
+    forward_to = None
+    if form.get("to") == ReferralStatus.FORWARDED:
+        membership = membership_of(request.user)
+        forward_to = (
+            services_to_refer_to(organization_id=membership.organization_id)
+            .filter(pk=_uuid_or_none(form.get("to_service")))
+            .first()
+            if membership
+            else None
+        )
+        if forward_to is None:
+            messages.error(request, "to_service: Choose the service to forward to.")
+            return redirect("referral-page", referral_id=referral.pk)
+    try:
+        services.referral_transition(
+            referral=referral,
+            actor=request.user,
+            to=form.get("to", ""),
+            reason=form.get("reason", "")[:2000],
+            forward_to=forward_to,
+        )
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("referral-page", referral_id=referral.pk)
+    messages.success(request, f"Now {ReferralStatus(form['to']).label.lower()}.")
+    return redirect(reverse("referral-page", kwargs={"referral_id": referral.pk}))
+
+
+urlpatterns = [
+    path("referrals/", referral_list_page, name="referral-list-page"),
+    path("referrals/new/", referral_new_page, name="referral-new-page"),
+    path("referrals/<uuid:referral_id>/", referral_page, name="referral-page"),
+    path(
+        "referrals/<uuid:referral_id>/transition/",
+        referral_transition_page,
+        name="referral-transition-page",
+    ),
+]
