@@ -194,6 +194,8 @@ SERVICE_CARD_FIELDS = (
     "url",
     "email",
 )
+# the related lists and the distance that follow the fields of a service card
+CARD_LISTS = ("languages", "phones", "schedules", "locations", "distance_km")
 LOCATION_CARD_FIELDS = (
     "id",
     "organization",
@@ -294,9 +296,6 @@ def service_cards(
         card["distance_km"] = None if distance is None else round(distance, 3)
         cards.append({name: card[name] for name in (*SERVICE_CARD_FIELDS, *CARD_LISTS)})
     return cards
-
-
-CARD_LISTS = ("languages", "phones", "schedules", "locations", "distance_km")
 
 
 def _grouped(

@@ -26,7 +26,15 @@ from services_directory.models import (
     Stage,
     TaskForce,
 )
-from services_directory.selectors import distance_km
+from services_directory.selectors import (
+    CARD_LISTS,
+    LANGUAGE_CARD_FIELDS,
+    LOCATION_CARD_FIELDS,
+    PHONE_CARD_FIELDS,
+    SCHEDULE_CARD_FIELDS,
+    SERVICE_CARD_FIELDS,
+    distance_km,
+)
 from services_directory.services import WeeklyHours
 
 # --- output --------------------------------------------------------------------------------
@@ -35,19 +43,19 @@ from services_directory.services import WeeklyHours
 class LanguageOutput(serializers.ModelSerializer):
     class Meta:
         model = Language
-        fields = ["code", "name", "note"]
+        fields = list(LANGUAGE_CARD_FIELDS)
 
 
 class PhoneOutput(serializers.ModelSerializer):
     class Meta:
         model = Phone
-        fields = ["number", "extension", "type", "description"]
+        fields = list(PHONE_CARD_FIELDS)
 
 
 class ScheduleOutput(serializers.ModelSerializer):
     class Meta:
         model = Schedule
-        fields = ["byday", "opens_at", "closes_at", "valid_from", "valid_to", "description"]
+        fields = list(SCHEDULE_CARD_FIELDS)
 
 
 class OrganizationSummary(serializers.ModelSerializer):
@@ -90,27 +98,7 @@ class LocationOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Location
-        fields = [
-            "id",
-            "organization",
-            "location_type",
-            "name",
-            "alternate_name",
-            "description",
-            "transportation",
-            "url",
-            "latitude",
-            "longitude",
-            "time_zone",
-            "address_1",
-            "address_2",
-            "city",
-            "region",
-            "state_province",
-            "postal_code",
-            "country",
-            "schedules",
-        ]
+        fields = [*LOCATION_CARD_FIELDS, "schedules"]
 
 
 class ServiceOutput(serializers.ModelSerializer):
@@ -123,33 +111,8 @@ class ServiceOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Service
-        fields = [
-            "id",
-            "name",
-            "alternate_name",
-            "description",
-            "organization",
-            "stage",
-            "status",
-            "accepting_referrals",
-            "capacity_available",
-            "referral_sla_hours",
-            "eligibility_description",
-            "minimum_age",
-            "maximum_age",
-            "wait_time",
-            "fees_description",
-            "application_process",
-            "interpretation_services",
-            "alert",
-            "url",
-            "email",
-            "languages",
-            "phones",
-            "schedules",
-            "locations",
-            "distance_km",
-        ]
+        # the card fields of service_cards, which a test holds to this serializer
+        fields = [*SERVICE_CARD_FIELDS, *CARD_LISTS]
 
     def get_distance_km(self, service: Service) -> float | None:
         """Great-circle distance to the nearest (open, with open_now) location; only with
