@@ -73,9 +73,10 @@ def referral_visible_q(user, *, codename: str = "view_referral") -> Q:
     coordinates.
 
     The grant is an EXISTS probe of the unique (group, permission, content_object) index per
-    referral rather than ``pk IN (all the group's grants)``: a page read newest first along
-    the created_at index stops after the page, where the IN form made PostgreSQL hash every
-    referral against every grant of the group before it could sort."""
+    referral, not ``pk IN (the group's grants)``, so a list page can be read newest first
+    along a created_at index and stop after the page. With the IN form SQLite starts from
+    every grant of the group, looks each referral up and sorts them all (50 ms at 100,000
+    referrals against 2 ms); PostgreSQL plans both forms alike."""
     membership = membership_of(user)
     if membership is None:
         return Q(pk__in=[])
