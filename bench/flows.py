@@ -9,7 +9,9 @@ stack and measured in this run.
 
 Target: p95 under 300 ms on PostgreSQL (``DATABASE_URL=postgres://...``). The quick size is a
 smoke test: at ~18 events a day the rollup has about one row per event and cannot pay off; at
-the full size (~900 events a day) a task force's day is a few hundred rows.
+the full size (~900 events a day) a task force's day is a few hundred rows, and so is a whole
+month's (``MonthlyTransitionRollup``). A year ending today is twelve whole months; a second
+period, with nearly a month of daily rows at each edge, is the slow case of the monthly rows.
 """
 
 from __future__ import annotations

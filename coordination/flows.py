@@ -409,6 +409,7 @@ def _add_rollup(
         .annotate(total=Sum("count"), **ROLLUP_HISTOGRAM_SUMS)
         .order_by()
     )
+    # each row: the four key fields, the total, then the buckets in ROLLUP_HISTOGRAM_SUMS order
     previous, journey = slice(5, 5 + BUCKET_COUNT), slice(5 + BUCKET_COUNT, None)
     for row in groups:
         counts.steps[row[:4]].add(
