@@ -17,7 +17,7 @@ from referral.selectors import referrals as selectors
 from referral.selectors.access import membership_of
 from referral.selectors.people import person_identity
 from referral.services import referrals as services
-from referral.workflow import Side, next_statuses, side_for
+from referral.workflow import transitions_open_to
 from services_directory.api.pagination import Pagination
 from services_directory.api.params import StrictQuerySerializer
 from services_directory.idempotency import idempotent
@@ -73,13 +73,7 @@ class ReferralOutput(serializers.Serializer):
         return sorted(self._relations(referral))
 
     def get_allowed_transitions(self, referral) -> list[str]:
-        relations = self._relations(referral)
-        sides = {Side.RECEIVER} if "receiver" in relations else set()
-        if "sender" in relations:
-            sides.add(Side.SENDER)
-        return [
-            to for to in next_statuses(referral.status) if side_for(referral.status, to) in sides
-        ]
+        return transitions_open_to(referral.status, self._relations(referral))
 
 
 class ReferralInput(serializers.Serializer):
