@@ -25,24 +25,24 @@ SEARCH_FIELDS = ("given_name", "family_name", "birth_date")
 
 
 class PersonListParams(StrictQuerySerializer):
-    given_name = serializers.CharField(required=False, max_length=150)
-    family_name = serializers.CharField(required=False, max_length=150)
-    birth_date = serializers.DateField(required=False)
+    """Paging only. Names in a URL end up in access logs and browser histories, so a search
+    by name goes in a request body (``PersonSearchApi``)."""
 
-    def validate(self, attrs):
-        given = [name for name in SEARCH_FIELDS if name in attrs]
-        if given and len(given) != len(SEARCH_FIELDS):
+    def to_internal_value(self, data):
+        if named := [name for name in SEARCH_FIELDS if name in data]:
             raise serializers.ValidationError(
                 {
-                    name: [
-                        "Required for a search, together with given_name, family_name and "
-                        "birth_date."
-                    ]
-                    for name in SEARCH_FIELDS
-                    if name not in attrs
+                    name: ["Search with POST /api/v1/people/search/: names never go in a URL."]
+                    for name in named
                 }
             )
-        return attrs
+        return super().to_internal_value(data)
+
+
+class PersonSearchInput(StrictBodySerializer):
+    given_name = serializers.CharField(max_length=150)
+    family_name = serializers.CharField(max_length=150)
+    birth_date = serializers.DateField()
 
 
 class PersonInput(StrictBodySerializer):
@@ -150,22 +150,14 @@ class PersonListApi(APIView):
         responses={200: PersonOutput(many=True)},
         description=(
             "People whose pseudonym you may see, newest first; no identifying fields here. "
-            "`identity_visible` tells whether the detail would show them.\n\n"
-            "**Duplicate search**: `given_name`, `family_name` and `birth_date` (YYYY-MM-DD), "
-            "all three together (else 400 naming the missing ones), find exact matches after "
-            "normalisation (case, accents, spaces and punctuation ignored) through the blind "
-            "index, among the people whose identity you may already see (never for "
-            "coordinators)."
+            "`identity_visible` tells whether the detail would show them. To find someone by "
+            "name, use `POST /api/v1/people/search/` (names in a URL are a 400)."
         ),
     )
     def get(self, request):
         params = PersonListParams(data=request.query_params)
         params.is_valid(raise_exception=True)
-        values = params.validated_data
-        if values:
-            people = selectors.person_search(user=request.user, **values)
-        else:
-            people = selectors.person_list(user=request.user)
+        people = selectors.person_list(user=request.user)
         paginator = Pagination()
         page = paginator.paginate_queryset(people, request, view=self)
         visible = selectors.person_identity_visible_ids(user=request.user, people=page)
@@ -199,6 +191,28 @@ class PersonListApi(APIView):
         return Response(
             PersonCreateOutput(person, context=context).data, status=status.HTTP_201_CREATED
         )
+
+
+class PersonSearchApi(APIView):
+    @extend_schema(
+        request=PersonSearchInput,
+        responses={200: PersonOutput(many=True)},
+        description=(
+            "**Duplicate search**: `given_name`, `family_name` and `birth_date` (YYYY-MM-DD), "
+            "all three, find exact matches after normalisation (case, accents, spaces and "
+            "punctuation ignored) through the blind index, among the people whose identity "
+            "you may already see (never for coordinators). Pseudonyms only, as in the list: "
+            '`{"count": n, "results": [...]}`. In the body, not the URL, so that names stay '
+            "out of access logs. Reads only: a retry is harmless."
+        ),
+    )
+    def post(self, request):
+        params = PersonSearchInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        people = list(selectors.person_search(user=request.user, **params.validated_data))
+        visible = selectors.person_identity_visible_ids(user=request.user, people=people)
+        data = PersonOutput(people, many=True, context={"identity_visible": visible}).data
+        return Response({"count": len(data), "results": data})
 
 
 class PersonDetailApi(APIView):
@@ -235,5 +249,6 @@ class PersonDetailApi(APIView):
 
 urlpatterns = [
     path("people/", PersonListApi.as_view(), name="person-list"),
+    path("people/search/", PersonSearchApi.as_view(), name="person-search"),
     path("people/<uuid:person_id>/", PersonDetailApi.as_view(), name="person-detail"),
 ]

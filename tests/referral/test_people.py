@@ -535,26 +535,28 @@ def test_api_search_by_name_and_birth_date(net, person):
     # given
     person_create_for(net.volunteer, display_name="other", **{**IDENTITY, "given_name": "Bea"})
     client = client_for(net.volunteer)
+    search = f"{PEOPLE_URL}search/"
+    names = {"given_name": "amelie", "family_name": "DUPONT SILVA", "birth_date": "1990-04-12"}
 
     # when
-    found = client.get(
-        PEOPLE_URL,
-        {"given_name": "amelie", "family_name": "DUPONT SILVA", "birth_date": "1990-04-12"},
-    )
-    incomplete = client.get(PEOPLE_URL, {"given_name": "amelie"})
-    unknown = client.get(PEOPLE_URL, {"name": "amelie"})
-    by_stranger = client_for(net.stranger).get(
-        PEOPLE_URL,
-        {"given_name": "amelie", "family_name": "dupont silva", "birth_date": "1990-04-12"},
-    )
+    found = client.post(search, names, format="json")
+    incomplete = client.post(search, {"given_name": "amelie"}, format="json")
+    unknown = client.post(search, {**names, "name": "amelie"}, format="json")
+    in_the_url = client.get(PEOPLE_URL, names)
+    by_stranger = client_for(net.stranger).post(search, names, format="json")
 
     # then
     assert found.status_code == 200
+    assert found.json()["count"] == 1
     assert [r["id"] for r in found.json()["results"]] == [str(person.pk)]
+    assert "given_name" not in found.json()["results"][0]  # pseudonyms only
     assert incomplete.status_code == 400
     assert set(incomplete.json()["errors"]) == {"family_name", "birth_date"}
     assert unknown.status_code == 400 and "name" in unknown.json()["errors"]
-    assert by_stranger.json()["results"] == []
+    assert in_the_url.status_code == 400
+    assert set(in_the_url.json()["errors"]) == {"given_name", "family_name", "birth_date"}
+    assert "POST /api/v1/people/search/" in in_the_url.json()["errors"]["given_name"][0]
+    assert by_stranger.json() == {"count": 0, "results": []}
 
 
 def test_api_detail_for_the_owner_shows_and_audits_identity(net, person):
