@@ -146,7 +146,6 @@ def _detail(request, person: Person) -> dict[str, Any]:
 
 class PersonListApi(APIView):
     @extend_schema(
-        parameters=[PersonListParams],
         responses={200: PersonOutput(many=True)},
         description=(
             "People whose pseudonym you may see, newest first; no identifying fields here. "

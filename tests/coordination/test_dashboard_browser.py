@@ -44,6 +44,7 @@ def test_the_dashboard_fits_a_360px_phone_and_shows_its_pictures(
 def test_the_board_fits_a_360px_phone_and_an_item_is_taken_from_it(
     browser, live_server, world, tmp_path
 ):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -57,11 +58,13 @@ def test_the_board_fits_a_360px_phone_and_an_item_is_taken_from_it(
     # when: the coordinator takes it with the item's own form
     Select(item.find_element(By.NAME, "assigned_to")).select_by_value(str(world.coordinator.pk))
     item.find_element(By.CSS_SELECTOR, "button[value=assign]").click()
-    WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith(f"#{anchor}"))
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.current_url.endswith(f"#{anchor}")
+        and "Saved." in b.find_element(By.CSS_SELECTOR, ".messages").text
+    )
     # then
     state = BoardItemState.objects.get(target_id=str(world.closed.pk))
     assert state.assigned_to_id == world.coordinator.pk
-    assert "Saved." in browser.find_element(By.CSS_SELECTOR, ".messages").text
     assert browser.execute_script("return window.innerWidth") == WIDTH
     scroll_width = browser.execute_script("return document.documentElement.scrollWidth")
     assert scroll_width <= WIDTH + TOLERANCE, f"page is {scroll_width}px wide"

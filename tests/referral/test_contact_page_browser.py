@@ -95,9 +95,12 @@ def relay(live_server):
 
 
 def _wait(browser, condition, message):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, WAIT).until(lambda b: condition(), message=message)
+    # a reload replaces the page under the condition: its old elements go stale meanwhile
+    wait = WebDriverWait(browser, WAIT, ignored_exceptions=(StaleElementReferenceException,))
+    wait.until(lambda b: condition(), message=message)
 
 
 def _fill(browser, *, place: str, offers: list[str]) -> None:

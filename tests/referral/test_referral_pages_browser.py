@@ -11,6 +11,7 @@ from tests.browser import TOLERANCE, WIDTH, sign_in
 
 @pytest.mark.django_db(transaction=True)
 def test_a_provider_accepts_a_referral_from_a_phone(browser, live_server, world, tmp_path):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -21,7 +22,8 @@ def test_a_provider_accepts_a_referral_from_a_phone(browser, live_server, world,
     browser.find_element(By.CSS_SELECTOR, f'a[href="/referrals/{referral.pk}/"]').click()
     WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith(f"/referrals/{referral.pk}/"))
     browser.find_element(By.XPATH, "//button[normalize-space()='Accepted']").click()
-    WebDriverWait(browser, 20).until(
+    # the page is replaced by the redirect: elements of the old one go stale meanwhile
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda b: "Now accepted." in b.find_element(By.TAG_NAME, "main").text
     )
     referral.refresh_from_db()
