@@ -111,6 +111,7 @@
       return;
     }
     uploading = true;
+    let progressed = false;
     try {
       let response;
       try {
@@ -148,11 +149,13 @@
       store(QUEUE, load(QUEUE).filter((contact) => !sent.has(contact.client_uuid)));
       store(REJECTED, rejected);
       lastProblem = "";
+      progressed = sent.size > 0;
     } finally {
       uploading = false;
       render();
     }
-    if (load(QUEUE).length > 0 && !lastProblem) upload();
+    // more than one batch waiting: go on while each round takes some off the queue
+    if (progressed && load(QUEUE).length > 0) upload();
   }
 
   form.addEventListener("submit", (event) => {
