@@ -97,6 +97,10 @@ def contact_page(request):
         )
     except DomainError as exc:
         errors = exc.errors or {"non_field_errors": [exc.message]}
+        if exc.http_status == 409:
+            # this form was saved before with other details (back button, edit, resend):
+            # what is on it now is another contact, so it gets an id of its own
+            body.pop("client_uuid")
         return _page(request, errors=errors, values=body, status=exc.http_status)
     messages.success(request, "Contact saved." if created else "That contact was saved already.")
     return redirect("contact-new")

@@ -97,6 +97,16 @@ def test_the_same_id_with_another_body_is_a_conflict(client, world):
         response = client.post(PAGE, {**body, "place": "Harbour"})
     assert response.status_code == 409
     assert Contact.objects.get().place == "Central station"
+    # the form comes back as a new contact, with an id of its own
+    offered = response.context["client_uuid"]
+    assert str(offered) != body["client_uuid"]
+    assert f'value="{offered}"' in response.content.decode()
+    with time_machine.travel(NOW, tick=False):
+        assert (
+            client.post(PAGE, {**body, "place": "Harbour", "client_uuid": offered}).status_code
+            == 302
+        )
+    assert sorted(Contact.objects.values_list("place", flat=True)) == ["Central station", "Harbour"]
 
 
 def test_the_service_worker_is_served_from_the_pages_scope(client, db):
