@@ -73,13 +73,14 @@ def write_markers_through_the_api(caplog) -> dict[str, str]:
             HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
         )
         assert consent.status_code == 201
-        search = client.get(
-            "/api/v1/people/",
+        search = client.post(
+            "/api/v1/people/search/",
             {
                 "given_name": markers["given_name"],
                 "family_name": markers["family_name"],
                 "birth_date": "1988-02-29",
             },
+            format="json",
         )
         assert len(search.json()["results"]) == 1
     assert AuditEvent.objects.filter(action=AuditAction.READ).exists()
