@@ -144,19 +144,30 @@ def dashboard_csv(request):
 @require_GET
 @login_required
 def board_page(request):
-    chosen = request.GET.get("task_force", "").strip()
-    coordinated = list(coordinated_task_forces(user=request.user).order_by("name"))
-    if not chosen and coordinated:
-        chosen = str(coordinated[0].pk)
     rule = request.GET.get("rule", "").strip() or None
     if rule is not None and rule not in BoardRule.values:
         raise Http404("No such rule.")
+    return _render_board(
+        request,
+        task_force_id=request.GET.get("task_force", "").strip(),
+        rule=rule,
+        include_resolved=request.GET.get("include_resolved") == "true",
+    )
+
+
+def _render_board(
+    request, *, task_force_id, rule=None, include_resolved=False, problem="", status=200
+):
+    """The board page; with ``problem``, an action that was refused and why (400)."""
+    coordinated = list(coordinated_task_forces(user=request.user).order_by("name"))
+    if not task_force_id and coordinated:
+        task_force_id = str(coordinated[0].pk)
     try:
         board = board_get(
             user=request.user,
-            task_force_id=chosen,
+            task_force_id=task_force_id,
             rule=rule,
-            include_resolved=request.GET.get("include_resolved") == "true",
+            include_resolved=include_resolved,
         )
     except NotFound as exc:
         raise Http404(exc.message) from exc
@@ -176,9 +187,10 @@ def board_page(request):
         "coordinators": task_force_coordinators(task_force=board.task_force),
         "rules": BoardRule.choices,
         "chosen_rule": rule or "",
-        "include_resolved": request.GET.get("include_resolved") == "true",
+        "include_resolved": include_resolved,
+        "problem": problem,
     }
-    return render(request, "coordination/board.html", context)
+    return render(request, "coordination/board.html", context, status=status)
 
 
 BOARD_ACTIONS = ("assign", "note", "resolve", "reopen")
@@ -188,7 +200,8 @@ BOARD_ACTIONS = ("assign", "note", "resolve", "reopen")
 @login_required
 def board_item_act(request):
     """One action on one board item, then back to it (post/redirect/get: a reload or a
-    second click sets the same values again, which changes nothing)."""
+    second click sets the same values again, which changes nothing). A refused action
+    changes nothing and answers 400 with the board and the reason."""
     form = request.POST
     action = form.get("action", "")
     try:
@@ -198,15 +211,17 @@ def board_item_act(request):
     except NotFound as exc:
         raise Http404(exc.message) from exc
     back = f"{reverse('coordination-board')}?task_force={task_force.pk}"
+
+    def refused(problem: str):
+        return _render_board(request, task_force_id=task_force.pk, problem=problem, status=400)
+
     if action not in BOARD_ACTIONS:
-        messages.error(request, f"Unknown action {action!r}.")
-        return redirect(back)
+        return refused(f"action: Unknown action {action!r}.")
     changes: dict = {}
     if action == "assign":
         assignee = form.get("assigned_to", "").strip()
         if assignee and not assignee.isdigit():
-            messages.error(request, "assigned_to: Not a coordinator of this task force.")
-            return redirect(back)
+            return refused("assigned_to: Not a coordinator of this task force.")
         changes["assigned_to"] = int(assignee) if assignee else None
     elif action == "note":
         changes["note"] = form.get("note", "")[:5000]
@@ -223,8 +238,7 @@ def board_item_act(request):
         )
     except ValidationFailed as exc:
         problems = [f"{field}: {' '.join(map(str, m))}" for field, m in exc.errors.items()]
-        messages.error(request, " ".join(problems) or exc.message)
-        return redirect(back)
+        return refused(" ".join(problems) or exc.message)
     messages.success(request, "Saved.")
     anchor = f"item-{form.get('rule')}-{form.get('target_type')}-{form.get('target_id')}"
     return redirect(f"{back}#{anchor}")

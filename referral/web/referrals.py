@@ -138,7 +138,11 @@ def _uuid_or_none(value) -> uuid.UUID | None:
 @require_GET
 @login_required
 def referral_page(request, referral_id):
-    referral = _referral_or_404(request.user, referral_id)
+    return _render_referral(request, _referral_or_404(request.user, referral_id))
+
+
+def _render_referral(request, referral, *, problem: str = "", status: int = 200):
+    """The referral's page; with ``problem``, a move that was refused and why (4xx)."""
     relations = selectors.relation_to(user=request.user, referral=referral)
     moves = transitions_open_to(referral.status, relations)
     membership = membership_of(request.user)
@@ -163,8 +167,9 @@ def referral_page(request, referral_id):
             if ReferralStatus.FORWARDED in moves and membership
             else []
         ),
+        "problem": problem,
     }
-    return render(request, "referral/referral_detail.html", context)
+    return render(request, "referral/referral_detail.html", context, status=status)
 
 
 @require_POST
@@ -183,8 +188,8 @@ def referral_transition_page(request, referral_id):
             else None
         )
         if forward_to is None:
-            messages.error(request, "to_service: Choose the service to forward to.")
-            return redirect("referral-page", referral_id=referral.pk)
+            problem = "to_service: Choose the service to forward to."
+            return _render_referral(request, referral, problem=problem, status=400)
     try:
         services.referral_transition(
             referral=referral,
@@ -193,9 +198,8 @@ def referral_transition_page(request, referral_id):
             reason=form.get("reason", "")[:2000],
             forward_to=forward_to,
         )
-    except DomainError as exc:
-        messages.error(request, _error_text(exc))
-        return redirect("referral-page", referral_id=referral.pk)
+    except DomainError as exc:  # nothing changed: the page as it is, and why (400, 409)
+        return _render_referral(request, referral, problem=_error_text(exc), status=exc.http_status)
     messages.success(request, f"Now {ReferralStatus(form['to']).label.lower()}.")
     return redirect(reverse("referral-page", kwargs={"referral_id": referral.pk}))
 

@@ -141,8 +141,8 @@ def test_assigning_noting_and_resolving_through_the_forms(client, world, overdue
 def test_bad_form_input_is_said_and_changes_nothing(client, world, overdue, fields, message):
     client.force_login(world.coordinator)
     before = AuditEvent.objects.count()
-    response = client.post(ACT, item_form(world, overdue, **fields), follow=True)
-    assert response.status_code == 200
+    response = client.post(ACT, item_form(world, overdue, **fields))
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert not BoardItemState.objects.exists()
     assert AuditEvent.objects.count() == before
@@ -151,8 +151,9 @@ def test_bad_form_input_is_said_and_changes_nothing(client, world, overdue, fiel
 def test_assigning_to_a_member_who_is_not_a_coordinator_is_refused(client, world, overdue):
     client.force_login(world.coordinator)
     response = client.post(
-        ACT, item_form(world, overdue, action="assign", assigned_to=world.provider.pk), follow=True
+        ACT, item_form(world, overdue, action="assign", assigned_to=world.provider.pk)
     )
+    assert response.status_code == 400
     assert "Not a coordinator of this task force." in response.content.decode()
     assert not BoardItemState.objects.exists()
 

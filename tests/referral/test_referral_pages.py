@@ -80,7 +80,8 @@ def test_the_provider_accepts_then_records_engagement(client, world, referral):
     )
     assert steps == ["sent", "accepted", "engaged"]
     # an illegal move is said and changes nothing
-    again = client.post(f"/referrals/{referral.pk}/transition/", {"to": "accepted"}, follow=True)
+    again = client.post(f"/referrals/{referral.pk}/transition/", {"to": "accepted"})
+    assert again.status_code == 409
     assert "cannot become accepted" in again.content.decode()
     referral.refresh_from_db()
     assert referral.status == "engaged"
@@ -88,8 +89,9 @@ def test_the_provider_accepts_then_records_engagement(client, world, referral):
 
 def test_declining_needs_a_reason(client, world, referral):
     client.force_login(world.provider)
-    response = client.post(f"/referrals/{referral.pk}/transition/", {"to": "declined"}, follow=True)
-    assert "reason" in response.content.decode()
+    response = client.post(f"/referrals/{referral.pk}/transition/", {"to": "declined"})
+    assert response.status_code == 400
+    assert "A reason is required. reason: Required for declined." in response.content.decode()
     referral.refresh_from_db()
     assert referral.status == "sent"
     client.post(f"/referrals/{referral.pk}/transition/", {"to": "declined", "reason": "No beds"})
@@ -114,7 +116,8 @@ def test_forwarding_makes_the_child_referral(client, world, referral):
         sender=world.officer, service=world.treatment, pathway="self_referral"
     )
     client.post(f"/referrals/{other.pk}/transition/", {"to": "accepted"})
-    response = client.post(f"/referrals/{other.pk}/transition/", {"to": "forwarded"}, follow=True)
+    response = client.post(f"/referrals/{other.pk}/transition/", {"to": "forwarded"})
+    assert response.status_code == 400
     assert "Choose the service to forward to." in response.content.decode()
     other.refresh_from_db()
     assert other.status == "accepted"
