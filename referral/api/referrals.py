@@ -156,26 +156,12 @@ def _render(request, referral) -> dict:
     return ReferralOutput(referral, context={"user": request.user}).data
 
 
-class _CountedReferrals:
-    """The list as the paginator reads it: rows from ``referral_list``, the total from
-    ``referral_count`` (Django's Paginator takes any sliceable object with a ``count()``)."""
-
-    def __init__(self, *, user, filters: selectors.ReferralFilters) -> None:
-        self.user, self.filters = user, filters
-
-    def count(self) -> int:
-        return selectors.referral_count(user=self.user, filters=self.filters)
-
-    def __getitem__(self, index):
-        return selectors.referral_list(user=self.user, filters=self.filters)[index]
-
-
 class ReferralListApi(APIView):
     @extend_schema(parameters=[ReferralListParams], responses={200: ReferralOutput(many=True)})
     def get(self, request):
         params = ReferralListParams(data=request.query_params)
         params.is_valid(raise_exception=True)
-        referrals = _CountedReferrals(
+        referrals = selectors.CountedReferrals(
             user=request.user, filters=selectors.ReferralFilters(**params.validated_data)
         )
         paginator = Pagination()

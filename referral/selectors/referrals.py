@@ -73,6 +73,20 @@ def referral_count(*, user, filters: ReferralFilters | None = None) -> int:
     return referral_grants(user).count()
 
 
+class CountedReferrals:
+    """The list as a paginator reads it (Django's takes any sliceable object with a
+    ``count()``): rows from ``referral_list``, the total from ``referral_count``."""
+
+    def __init__(self, *, user, filters: ReferralFilters | None = None) -> None:
+        self.user, self.filters = user, filters
+
+    def count(self) -> int:
+        return referral_count(user=self.user, filters=self.filters)
+
+    def __getitem__(self, index):
+        return referral_list(user=self.user, filters=self.filters)[index]
+
+
 def referral_get(*, user, referral_id: uuid.UUID) -> Referral:
     """The referral, or 404 alike for missing and forbidden."""
     referral = (

@@ -56,16 +56,9 @@ def referral_list_page(request):
     if status and status not in ReferralStatus.values:
         raise Http404("No such status.")
     filters = selectors.ReferralFilters(direction=direction, status=status or None)
-
-    class _Counted:  # Django's Paginator: a count() and slices
-        def count(self):
-            return selectors.referral_count(user=request.user, filters=filters)
-
-        def __getitem__(self, index):
-            return selectors.referral_list(user=request.user, filters=filters)[index]
-
+    referrals = selectors.CountedReferrals(user=request.user, filters=filters)
     try:
-        page = Paginator(_Counted(), PAGE_SIZE).page(request.GET.get("page", 1))
+        page = Paginator(referrals, PAGE_SIZE).page(request.GET.get("page", 1))
     except InvalidPage as exc:
         raise Http404(str(exc)) from exc
     context = {
