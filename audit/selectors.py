@@ -7,8 +7,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from audit.crypto import PayloadUnreadable, decrypt_payload
-from audit.errors import NotFound
 from audit.models import AuditEvent
+from core.errors import NotFound
 
 ORG_ADMIN_ROLE = "org_admin"
 

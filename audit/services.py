@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from celery import current_app
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connections, models, transaction
 from django.utils import timezone
@@ -21,7 +22,6 @@ from audit.crypto import (
     event_header_tail,
     sign_checkpoint,
 )
-from audit.errors import Conflict
 from audit.keys import (
     Keyring,
     KeySet,
@@ -32,6 +32,7 @@ from audit.keys import (
     write_key_file,
 )
 from audit.models import GENESIS_HASH, AuditAction, AuditChainHead, AuditCheckpoint, AuditEvent
+from core.errors import Conflict
 
 CHECKPOINT_EVERY = 1_000
 
@@ -135,10 +136,12 @@ def _append_generic(connection: Any, fields: tuple) -> tuple[int, str, str]:
     return sequence, prev_hash, event_hash
 
 
-def _queue_checkpoint() -> None:
-    from audit.tasks import checkpoint_audit
+CHECKPOINT_TASK = "audit.checkpoint_audit"
 
-    checkpoint_audit.delay()
+
+def _queue_checkpoint() -> None:
+    # By the task's registered name: the task module calls this one, not the other way round.
+    current_app.signature(CHECKPOINT_TASK).delay()
 
 
 # No savepoint: inside the caller's transaction a failed audit write must fail the caller.

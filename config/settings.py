@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "core",
     "audit",
     "services_directory",
     "referral",
@@ -150,10 +151,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "services_directory.api.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("CONTINUUM_LOGIN_RATE", "30/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -195,7 +196,7 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "schedule": 600.0,  # every 10 minutes
 }
 CELERY_BEAT_SCHEDULE["idempotency-records-purge"] = {
-    "task": "services_directory.tasks.idempotency_records_purge",
+    "task": "core.tasks.idempotency_records_purge",
     "schedule": 24 * 3600.0,  # daily
 }
 # SLA and consent expiry sweeps (coordination.expiry): idempotent, safe on several workers.

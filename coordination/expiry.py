@@ -22,9 +22,9 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from audit.errors import Conflict
 from audit.models import AuditAction
 from audit.services import audit_record
+from core.errors import Conflict
 from referral.models import Consent, Notification, Referral, ReferralEvent, ReferralStatus
 from referral.services.referrals import referral_transition
 from services_directory.models import Organization, Role

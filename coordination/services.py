@@ -16,12 +16,12 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audit.errors import ValidationFailed
 from audit.models import AuditAction
 from audit.services import audit_record
 from coordination.models import ActionItem, AgendaItem, BoardItemState, BoardRule, CaseConference
 from coordination.selectors import task_force_organization_ids
 from coordination.selectors.board import PERSON, REFERRAL, board_target_get
+from core.errors import ValidationFailed
 from referral.models import Person, Referral
 from referral.selectors.access import membership_of
 from services_directory.models import Role, Service, TaskForce

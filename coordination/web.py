@@ -24,7 +24,6 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from audit.errors import NotFound, ValidationFailed
 from coordination import svg
 from coordination.api.flows import FlowParams
 from coordination.flows import flow_table_rows, flows_export_record
@@ -37,6 +36,7 @@ from coordination.selectors import (
 from coordination.selectors.board import board_get
 from coordination.selectors.flows import flow_report_get
 from coordination.services import board_item_state_set
+from core.errors import NotFound, ValidationFailed
 from referral.models import Pathway
 
 

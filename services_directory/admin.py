@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-from audit.errors import DomainError
 from audit.models import AuditAction
 from audit.services import audit_record
+from core.errors import DomainError
 from services_directory import services
 from services_directory.models import (
     Language,

@@ -52,9 +52,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.db.models import Prefetch, QuerySet
 
-from audit.errors import DomainError
 from audit.models import AuditAction
 from audit.services import audit_record
+from core.errors import DomainError
 from services_directory.models import (
     Language,
     Location,

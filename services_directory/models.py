@@ -410,30 +410,3 @@ class OpeningHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id} {self.opens_minute}-{self.closes_minute} {self.time_zone}"
-
-
-class IdempotencyRecord(models.Model):
-    """The first answer to a POST with an ``Idempotency-Key``, kept to replay retries."""
-
-    class State(models.TextChoices):
-        IN_PROGRESS = "in_progress", "In progress"
-        DONE = "done", "Done"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=300)
-    request_fingerprint = models.CharField(max_length=64)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
-    response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="one_idempotency_key_per_user")
-        ]
-        indexes = [models.Index(fields=["created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"

@@ -25,7 +25,7 @@ from django.db.models import (
     Window,
 )
 
-from audit.errors import NotFound
+from core.errors import NotFound
 from services_directory.models import (
     MINUTES_PER_DAY,
     MINUTES_PER_WEEK,

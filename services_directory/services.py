@@ -17,9 +17,9 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from audit.errors import Forbidden, ValidationFailed
 from audit.models import AuditAction
 from audit.services import audit_record
+from core.errors import Forbidden, ValidationFailed
 from services_directory.models import (
     Language,
     Location,

@@ -13,8 +13,8 @@ from coordination import services
 from coordination.models import BoardRule
 from coordination.selectors import coordinated_task_force_get
 from coordination.selectors.board import TARGET_TYPES, board_get, board_item_state_get
-from services_directory.api.params import StrictBooleanField, StrictQuerySerializer
-from services_directory.idempotency import idempotent
+from core.api.params import StrictBooleanField, StrictQuerySerializer
+from core.idempotency import idempotent
 
 
 class UserRef(serializers.Serializer):

@@ -31,9 +31,9 @@ from coordination.selectors.conferences import (
     conference_get,
     conference_list,
 )
-from services_directory.api.pagination import Pagination
-from services_directory.api.params import StrictQuerySerializer
-from services_directory.idempotency import idempotent
+from core.api.pagination import Pagination
+from core.api.params import StrictQuerySerializer
+from core.idempotency import idempotent
 
 
 class AgendaItemOutput(serializers.Serializer):

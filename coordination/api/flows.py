@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 
 from coordination.flows import PERCENTILE_METHOD, SUPPRESSION_RULE, utc_today
 from coordination.selectors.flows import flow_report_get
+from core.api.params import StrictQuerySerializer
 from referral.models import Pathway
-from services_directory.api.params import StrictQuerySerializer
 
 DEFAULT_DAYS = 365
 MAX_RANGE_DAYS = 5 * 366  # five years

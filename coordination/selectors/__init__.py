@@ -9,7 +9,7 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from audit.errors import NotFound
+from core.errors import NotFound
 from referral.selectors.access import membership_of
 from services_directory.models import Role, TaskForce
 

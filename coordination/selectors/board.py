@@ -44,13 +44,13 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.errors import NotFound, ValidationFailed
 from coordination.models import BoardItemState, BoardRule
 from coordination.selectors import (
     coordinated_task_force_get,
     coordinated_task_forces,
     task_force_organization_ids,
 )
+from core.errors import NotFound, ValidationFailed
 from referral.models import Person, Referral, ReferralStatus
 from services_directory.models import Service, ServiceStatus, TaskForce
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from audit.errors import NotFound
 from coordination.models import ActionItem, AgendaItem, CaseConference
 from coordination.selectors import coordinated_task_force_get, coordinated_task_forces
+from core.errors import NotFound
 from referral.models import Person
 
 # Agenda items show the person's pseudonym and the referral's status; identifying fields

@@ -9,15 +9,15 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.pagination import Pagination
+from core.api.params import StrictBodySerializer, StrictQuerySerializer
+from core.idempotency import idempotent
 from referral.api.people import OrganizationReference
 from referral.models import Consent, ConsentMethod
 from referral.selectors import access
 from referral.selectors import consents as selectors
 from referral.selectors.people import person_get
 from referral.services import consents as services
-from services_directory.api.pagination import Pagination
-from services_directory.api.params import StrictBodySerializer, StrictQuerySerializer
-from services_directory.idempotency import idempotent
 from services_directory.models import Stage
 
 

@@ -13,13 +13,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.errors import DomainError
+from core.api.pagination import Pagination
+from core.api.params import StrictBodySerializer, StrictQuerySerializer
+from core.errors import DomainError
+from core.idempotency import idempotent
 from referral.models import Contact, Offer, Pathway
 from referral.selectors import contacts as selectors
 from referral.services import contacts as services
-from services_directory.api.pagination import Pagination
-from services_directory.api.params import StrictBodySerializer, StrictQuerySerializer
-from services_directory.idempotency import idempotent
 
 BATCH_MAX = 500
 

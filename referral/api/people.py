@@ -11,12 +11,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.pagination import Pagination
+from core.api.params import StrictBodySerializer, StrictQuerySerializer
+from core.idempotency import idempotent
 from referral.models import Person
 from referral.selectors import people as selectors
 from referral.services import people as services
-from services_directory.api.pagination import Pagination
-from services_directory.api.params import StrictBodySerializer, StrictQuerySerializer
-from services_directory.idempotency import idempotent
 
 SEARCH_FIELDS = ("given_name", "family_name", "birth_date")
 

@@ -8,9 +8,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.errors import NotFound, ValidationFailed
 from audit.models import AuditAction
 from audit.services import audit_record
+from core.api.pagination import Pagination
+from core.api.params import StrictQuerySerializer
+from core.errors import NotFound, ValidationFailed
+from core.idempotency import idempotent
 from referral import fhir
 from referral.models import Contact, Pathway, ReferralStatus, Urgency
 from referral.selectors import referrals as selectors
@@ -18,9 +21,6 @@ from referral.selectors.access import membership_of
 from referral.selectors.people import person_identity
 from referral.services import referrals as services
 from referral.workflow import transitions_open_to
-from services_directory.api.pagination import Pagination
-from services_directory.api.params import StrictQuerySerializer
-from services_directory.idempotency import idempotent
 from services_directory.models import Service
 
 

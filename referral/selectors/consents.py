@@ -13,7 +13,7 @@ import uuid
 
 from django.db.models import QuerySet
 
-from audit.errors import NotFound
+from core.errors import NotFound
 from referral.models import Consent, Person, Referral
 from referral.selectors import access
 from referral.selectors.people import person_get

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from audit.errors import NotFound
 from audit.models import AuditAction
 from audit.services import audit_record
+from core.errors import NotFound
 from referral import crypto
 from referral.models import Contact
 from referral.selectors.access import membership_of

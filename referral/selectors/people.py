@@ -15,9 +15,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from audit.errors import NotFound
 from audit.models import AuditAction
 from audit.services import audit_record
+from core.errors import NotFound
 from referral import crypto
 from referral.models import Person
 from referral.selectors import access

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from audit.errors import NotFound
+from core.errors import NotFound
 from referral import crypto
 from referral.models import Notification, Referral, ReferralEvent, ReferralNote
 from referral.selectors.access import (

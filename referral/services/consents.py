@@ -13,9 +13,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from audit.errors import Conflict, ValidationFailed
 from audit.models import AuditAction
 from audit.services import audit_record
+from core.errors import Conflict, ValidationFailed
 from referral.models import Consent, ConsentMethod, Person
 from referral.services.people import person_change_check
 from services_directory.models import Organization, Stage

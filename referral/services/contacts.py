@@ -24,10 +24,10 @@ from datetime import UTC, datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audit.errors import Conflict, Forbidden, ValidationFailed
 from audit.keys import keyring
 from audit.models import AuditAction
 from audit.services import audit_record
+from core.errors import Conflict, Forbidden, ValidationFailed
 from referral import crypto
 from referral.models import Contact, Offer, Pathway, Person
 from referral.selectors.access import membership_of, person_visible_q

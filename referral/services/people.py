@@ -15,9 +15,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from audit.errors import Conflict, Forbidden, ValidationFailed
 from audit.models import AuditAction
 from audit.services import audit_record
+from core.errors import Conflict, Forbidden, ValidationFailed
 from referral import crypto
 from referral.models import Person, PersonGroupObjectPermission
 from referral.permissions import permission_id, person_grant_owner

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audit.errors import Conflict, NotFound, ValidationFailed
 from audit.models import AuditAction
 from audit.services import audit_record
+from core.errors import Conflict, NotFound, ValidationFailed
 from referral import crypto
 from referral.models import (
     Contact,

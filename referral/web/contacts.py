@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from audit.errors import DomainError
+from core.errors import DomainError
 from referral.api.contacts import ContactInput, field_errors
 from referral.models import Offer, Pathway
 from referral.selectors.access import membership_of

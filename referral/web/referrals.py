@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audit.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
 from referral.models import Pathway, ReferralStatus, Urgency
 from referral.selectors import referrals as selectors
 from referral.selectors.access import membership_of

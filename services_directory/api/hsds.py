@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from services_directory.api.params import StrictQuerySerializer
+from core.api.params import StrictQuerySerializer
 from services_directory.hsds import hsds_service_queryset, service_to_hsds
 
 MAX_PER_PAGE = 100

@@ -6,7 +6,7 @@ import re
 
 from rest_framework import serializers
 
-from services_directory.api.params import (
+from core.api.params import (
     CoordinatesField,
     StrictBooleanField,
     StrictQuerySerializer,

@@ -11,9 +11,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.errors import NotFound
+from core.api.pagination import Pagination
+from core.errors import NotFound
+from core.idempotency import idempotent
 from services_directory import selectors, services
-from services_directory.api.pagination import Pagination
 from services_directory.api.serializers import (
     LocationInput,
     LocationListParams,
@@ -29,7 +30,6 @@ from services_directory.api.serializers import (
     pop_schedules,
     split_service_input,
 )
-from services_directory.idempotency import idempotent
 
 
 def _paginated(view: APIView, request, queryset, serializer_class) -> Response:

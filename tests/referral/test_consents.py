@@ -10,9 +10,9 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from audit.errors import Forbidden, NotFound, ValidationFailed
 from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_event_payload
+from core.errors import Forbidden, NotFound, ValidationFailed
 from referral.models import REDISCLOSURE_NOTICE, Consent
 from referral.selectors import consents as selectors
 from referral.services import consents as services

@@ -13,11 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from audit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from audit.keys import Keyring, KeySet, keyring, reset_keyring_cache, write_key_file
 from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_event_payload
 from audit.verification import verify_chain
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from referral import permissions
 from referral.models import Person, Referral
 from referral.selectors import people as selectors

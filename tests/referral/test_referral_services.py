@@ -10,8 +10,8 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from audit.errors import Conflict, NotFound, ValidationFailed
 from audit.models import AuditEvent
+from core.errors import Conflict, NotFound, ValidationFailed
 from referral.models import Notification, Referral, ReferralEvent, ReferralStatus
 from referral.selectors.access import person_identity_visible
 from referral.selectors.referrals import (

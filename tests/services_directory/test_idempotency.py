@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
-from services_directory.idempotency import idempotent, request_fingerprint
-from services_directory.models import IdempotencyRecord, Location, Role, Service
-from services_directory.tasks import idempotency_records_purge
+from core.idempotency import idempotent, request_fingerprint
+from core.models import IdempotencyRecord
+from core.tasks import idempotency_records_purge
+from services_directory.models import Location, Role, Service
 from tests.factories import OrganizationFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -322,7 +323,7 @@ def test_purge_runs_daily_on_celery_beat():
     entries = [
         entry
         for entry in settings.CELERY_BEAT_SCHEDULE.values()
-        if entry["task"] == "services_directory.tasks.idempotency_records_purge"
+        if entry["task"] == "core.tasks.idempotency_records_purge"
     ]
     assert len(entries) == 1
     assert entries[0]["schedule"] <= 24 * 3600

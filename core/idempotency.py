@@ -42,8 +42,8 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
-from audit.errors import Conflict, DomainError, ValidationFailed
-from services_directory.models import IdempotencyRecord
+from core.errors import Conflict, DomainError, ValidationFailed
+from core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotency-Replayed"
