@@ -7,7 +7,9 @@ without them, except in CI (``CONTINUUM_REQUIRE_SERVICES=1``), where that is a f
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -28,18 +30,18 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture
-def browser(tmp_path):
-    """Headless Chromium at 360 px, through chromedriver (Debian's packages)."""
-    from tests.conftest import services_required
-
-    missing = _missing()
-    if missing:
-        if services_required():
-            pytest.fail(f"the browser test is required in CI: {missing}")
-        pytest.skip(missing)
+def _chromium(profile_dir):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
+    class Chromium(webdriver.Chrome):
+        """Remembers the origins it opened, so that a reset can clear what they stored."""
+
+        def get(self, url: str) -> None:
+            parts = urlsplit(url)
+            if parts.scheme in {"http", "https"}:
+                self.origins.add(f"{parts.scheme}://{parts.netloc}")
+            super().get(url)
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -52,19 +54,59 @@ def browser(tmp_path):
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
-        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--user-data-dir={profile_dir}",
         f"--window-size={WIDTH},800",
     ):
         options.add_argument(argument)
     options.add_experimental_option(
         "mobileEmulation", {"deviceMetrics": {"width": WIDTH, "height": 800, "pixelRatio": 1}}
     )
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver = Chromium(options=options, service=Service(CHROMEDRIVER))
+    driver.origins = set()
     driver.set_page_load_timeout(30)
+    return driver
+
+
+def _reset(driver) -> None:
+    """Leave nothing of one test for the next: cookies (the session), local storage,
+    IndexedDB (the contact queue), caches and service workers of every origin opened."""
+    driver.get("about:blank")
+    for origin in driver.origins:
+        driver.execute_cdp_cmd(
+            "Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"}
+        )
+    driver.origins.clear()
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+
+
+@pytest.fixture(scope="session")
+def _shared_chromium(tmp_path_factory):
+    """One Chromium for every page test of a test process (each xdist worker has its own)."""
+    from tests.conftest import services_required
+
+    missing = _missing()
+    if missing:
+        if services_required():
+            pytest.fail(f"the browser test is required in CI: {missing}")
+        pytest.skip(missing)
+    holder = {"driver": _chromium(tmp_path_factory.mktemp("chromium") / "profile")}
+    yield holder
+    holder["driver"].quit()
+
+
+@pytest.fixture
+def browser(_shared_chromium, tmp_path_factory):
+    """Headless Chromium at 360 px, through chromedriver (Debian's packages), clean for
+    each test: the shared browser is reset after use, and replaced if it broke."""
+    driver = _shared_chromium["driver"]
+    yield driver
     try:
-        yield driver
-    finally:
-        driver.quit()
+        _reset(driver)
+    except Exception:  # noqa: BLE001 - a browser a test broke is replaced, not reused
+        with contextlib.suppress(Exception):
+            driver.quit()
+        _shared_chromium["driver"] = _chromium(tmp_path_factory.mktemp("chromium") / "profile")
 
 
 def sign_in(browser, base_url: str, username: str, next_url: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.browser import browser  # noqa: F401 - the fixture, for every page test
+from tests.browser import _shared_chromium, browser  # noqa: F401 - fixtures for page tests
 
 
 def services_required() -> bool:
@@ -36,9 +36,28 @@ def postgres_only():
         pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://... (CI does)")
 
 
+def pytest_configure(config):
+    """Tests sign people in thousands of times: MD5 instead of 1,000,000 PBKDF2 rounds.
+    Production keeps Django's default; ``tests/test_config.py`` checks that."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)``: an API client that sends ``user``'s API token, as a phone does.
+
+    The one way tests sign in to the API; ``tests/e2e`` signs in through the login endpoint
+    itself, which is what it tests."""
+    from tests.factories import api_client_for
+
+    return api_client_for
 
 
 @pytest.fixture(autouse=True)

@@ -3,15 +3,10 @@ so groups, derived unit vectors and opening hours are always in step."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import factory
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from rest_framework.test import APIClient
 
-from referral import crypto
-from referral.models import Consent, Person
-from referral.permissions import person_grant_owner
 from services_directory import services
 from services_directory.models import (
     Location,
@@ -173,31 +168,19 @@ def care_network():
     )
 
 
-def referral_to(person, *, sender, service, identified: bool = True, consent=None, **fields):
-    """A referral row made directly (not through the referral services) with its grants."""
-    from datetime import timedelta
+def referral_sent(person=None, *, sender, service, pathway=None, **fields):
+    """A referral made through the referral service, with its grants, first event, audit
+    event and notification; identified only if a consent covers the receiver."""
+    from referral.models import Pathway
+    from referral.services.referrals import referral_create
 
-    from django.utils import timezone
-
-    from referral.models import Pathway, Referral
-    from referral.permissions import referral_grant
-
-    now = timezone.now()
-    referral = Referral.objects.create(
-        person=person,
+    referral, _ = referral_create(
         sender=sender,
-        sender_organization=sender.membership.organization,
-        to_service=service,
-        receiving_organization=service.organization,
-        stage=service.stage,
-        pathway=fields.pop("pathway", Pathway.ACTIVE_OUTREACH),
-        identified=identified,
-        consent=consent,
-        status_changed_at=now,
-        sla_due_at=now + timedelta(hours=service.referral_sla_hours),
+        service=service,
+        pathway=pathway or Pathway.ACTIVE_OUTREACH,
+        person=person,
         **fields,
     )
-    referral_grant(referral=referral)
     return referral
 
 
@@ -239,34 +222,11 @@ def care_world() -> World:
     return w
 
 
-def make_person(*, organization, actor=None, display_name="JD", **identity) -> Person:
-    """A person with encrypted identifying fields, as the people service would store them."""
-    person = Person(display_name=display_name, organization=organization, created_by=actor)
-    raw, wrapped = crypto.data_key_new(person_id=str(person.pk))
-    person.wrapped_data_key, person.data_key_id = wrapped.wrapped, wrapped.key_id
-    for field, value in identity.items():
-        setattr(
-            person,
-            f"{field}_enc",
-            crypto.field_encrypt(
-                data_key=raw, person_id=str(person.pk), field=field, value=str(value)
-            ),
-        )
-    person.save()
-    person_grant_owner(person=person)
-    return person
+def api_client_for(user) -> APIClient:
+    """An API client that authenticates with ``user``'s API token (the phones' way in)."""
+    from rest_framework.authtoken.models import Token
 
-
-def make_consent(*, person, recipients=(), stages=(), **fields) -> Consent:
-    consent = Consent.objects.create(
-        person=person,
-        disclosing_organization=person.organization,
-        stages=list(stages),
-        information="Name, date of birth, phone",
-        purpose="Referral to treatment",
-        method="written",
-        given_at=fields.pop("given_at", timezone.now() - timedelta(minutes=1)),
-        **fields,
-    )
-    consent.recipients.set(recipients)
-    return consent
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

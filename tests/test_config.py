@@ -102,3 +102,18 @@ def test_a_malformed_keyring_is_refused_with_a_reason(settings, mangle):
     settings.CONTINUUM_KEYS = json.dumps(data)
     with pytest.raises(ImproperlyConfigured, match="not a valid Continuum keyring"):
         keys.load_keyring()
+
+
+def test_only_the_tests_use_a_fast_password_hasher(tmp_path):
+    """``tests/conftest.py`` swaps in MD5 for speed; a real deployment keeps Django's
+    PBKDF2 default."""
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.PASSWORD_HASHERS[0])",
+        env=production_env(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.strip().splitlines()[-1] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+    )

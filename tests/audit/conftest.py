@@ -57,7 +57,10 @@ def record_events(
 
 
 def member(role: str, *, username: str | None = None):
-    """A user with a real services_directory membership (the audit app only duck-types it)."""
+    """A user with a real services_directory membership (the audit app only duck-types it).
+
+    Rows, not the directory services, on purpose: those services write audit events of their
+    own, and these tests count the events of a chain they build themselves."""
     from services_directory.models import Membership, Organization
 
     username = username or f"{role}-{uuid.uuid4().hex[:8]}"

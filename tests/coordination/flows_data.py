@@ -3,12 +3,29 @@ tests (plain functions; the fixture that uses them is in this folder's conftest)
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
-from referral.models import Contact, Referral, ReferralEvent
+import time_machine
+from django.contrib.auth import get_user_model
+
+from referral.models import Contact, Referral
+from referral.services.contacts import contact_fingerprint, contact_record
+from referral.services.referrals import referral_create, referral_transition
+from referral.workflow import REASON_REQUIRED
 
 DAY = 86400
 HOUR = 3600
+
+
+def member_of(organization):
+    """The member who acts for an organisation in these journeys (its first one)."""
+    return (
+        get_user_model()
+        .objects.filter(membership__organization=organization)
+        .order_by("pk")
+        .first()
+    )
 
 
 def journey(
@@ -21,64 +38,57 @@ def journey(
     journey_seconds: int = 0,
     parent: Referral | None = None,
 ) -> Referral:
-    """A referral made at ``at`` (its journey began ``journey_seconds`` before), then each
-    ``(status, seconds after the previous step)``: rows as the referral services write them."""
-    started = at - timedelta(seconds=journey_seconds)
-    referral = Referral.objects.create(
-        sender_organization=sender,
-        to_service=service,
-        receiving_organization=service.organization,
-        stage=service.stage,
-        pathway=pathway,
-        status="sent",
-        status_changed_at=at,
-        sla_due_at=at + timedelta(days=2),
-        journey_started_at=started,
-        parent=parent,
-    )
-    events = [
-        ReferralEvent(
-            referral=referral,
-            organization=sender,
-            from_status="",
-            to_status="sent",
-            created_at=at,
-            seconds_since_journey_start=journey_seconds,
+    """A referral sent by a member of ``sender`` at ``at``, its journey begun
+    ``journey_seconds`` before (a contact then, when there is no parent), then each
+    ``(status, seconds after the previous step)`` taken by a member of the receiving side:
+    all through the referral services, on a clock set to each moment."""
+    started = at - timedelta(seconds=journey_seconds)  # a chain starts where its first did
+    contact = None
+    if parent is None and journey_seconds:
+        with time_machine.travel(started, tick=False):
+            contact = _contact(organization=sender, pathway=pathway, at=started)
+    with time_machine.travel(at, tick=False):
+        referral, _ = referral_create(
+            sender=member_of(sender),
+            service=service,
+            pathway=pathway,
+            contact=contact,
+            parent=parent,
         )
-    ]
-    status, when = "sent", at
+    receiver = member_of(service.organization)
+    when = at
     for to, seconds in steps:
         when = when + timedelta(seconds=seconds)
-        events.append(
-            ReferralEvent(
+        with time_machine.travel(when, tick=False):
+            referral = referral_transition(
                 referral=referral,
-                organization=service.organization,
-                from_status=status,
-                to_status=to,
-                created_at=when,
-                seconds_in_previous=seconds,
-                seconds_since_journey_start=int((when - started).total_seconds()),
+                actor=receiver,
+                to=to,
+                reason="No place this month." if to in REASON_REQUIRED else "",
             )
-        )
-        status = to
-    ReferralEvent.objects.bulk_create(events)
-    Referral.objects.filter(pk=referral.pk).update(status=status, status_changed_at=when)
     return referral
 
 
-def contacts(*, organization, pathway: str, at: datetime, n: int) -> None:
-    import uuid
-
-    Contact.objects.bulk_create(
-        Contact(
-            client_uuid=uuid.uuid4(),
-            organization=organization,
-            occurred_at=at + timedelta(minutes=i),
-            pathway=pathway,
-            request_fingerprint="x",
-        )
-        for i in range(n)
+def _contact(*, organization, pathway: str, at: datetime) -> Contact:
+    fields = {
+        "client_uuid": uuid.uuid4(),
+        "occurred_at": at,
+        "place": "",
+        "pathway": pathway,
+        "offered": [],
+    }
+    contact, _ = contact_record(
+        actor=member_of(organization), fingerprint=contact_fingerprint(**fields), **fields
     )
+    return contact
+
+
+def contacts(*, organization, pathway: str, at: datetime, n: int) -> None:
+    """``n`` contacts logged by a member of ``organization``, a minute apart from ``at``."""
+    for i in range(n):
+        moment = at + timedelta(minutes=i)
+        with time_machine.travel(moment, tick=False):
+            _contact(organization=organization, pathway=pathway, at=moment)
 
 
 def period(days_ago: int = 30) -> dict[str, str]:

@@ -20,8 +20,8 @@ from tests.factories import (
     OrganizationFactory,
     ServiceFactory,
     TaskForceFactory,
-    make_person,
     member,
+    person_create_for,
 )
 
 NOW = datetime(2025, 6, 20, 12, 0, tzinfo=UTC)
@@ -122,7 +122,7 @@ def test_near_sla_is_the_last_quarter_of_the_window_capped_at_12_hours(world, ap
 
 @pytest.mark.django_db
 def test_a_decline_with_no_follow_up_after_72_hours_is_listed(world, api_client):
-    person = make_person(organization=world.police, actor=world.officer, display_name="Kit")
+    person = person_create_for(world.officer, display_name="Kit")
     dropped = refer(world, person=person, at=NOW - timedelta(days=4))
     move(dropped, actor=world.provider, to="declined", reason="Full", at=NOW - timedelta(hours=73))
 
@@ -140,7 +140,7 @@ def test_a_decline_is_not_listed_within_72_hours_or_after_a_follow_up(world, api
     fresh = refer(world, at=NOW - timedelta(days=3))
     move(fresh, actor=world.provider, to="declined", reason="Full", at=NOW - timedelta(hours=71))
     # declined, and the same person was referred again afterwards
-    person = make_person(organization=world.police, actor=world.officer, display_name="Lu")
+    person = person_create_for(world.officer, display_name="Lu")
     re_referred = refer(world, person=person, at=NOW - timedelta(days=5))
     move(re_referred, actor=world.provider, to="declined", reason="No", at=NOW - timedelta(days=4))
     refer(world, person=person, service=world.recovery, at=NOW - timedelta(days=3))
@@ -174,11 +174,11 @@ def test_a_decline_is_not_listed_within_72_hours_or_after_a_follow_up(world, api
 def test_a_person_whose_last_transition_is_14_days_old_and_not_completed_is_stalled(
     world, api_client
 ):
-    stuck = make_person(organization=world.police, actor=world.officer, display_name="Stuck")
+    stuck = person_create_for(world.officer, display_name="Stuck")
     r = refer(world, person=stuck, at=NOW - timedelta(days=20))
     move(r, actor=world.provider, to="accepted", at=NOW - timedelta(days=15))
     # an earlier completed journey does not hide a later stalled one
-    again = make_person(organization=world.police, actor=world.officer, display_name="Again")
+    again = person_create_for(world.officer, display_name="Again")
     first = refer(world, person=again, at=NOW - timedelta(days=40))
     move(first, actor=world.provider, to="accepted", at=NOW - timedelta(days=39))
     move(first, actor=world.provider, to="engaged", at=NOW - timedelta(days=38))
@@ -208,16 +208,16 @@ def test_a_person_whose_last_transition_is_14_days_old_and_not_completed_is_stal
 
 @pytest.mark.django_db
 def test_recent_moves_and_completed_journeys_are_not_stalled(world, api_client):
-    done = make_person(organization=world.police, actor=world.officer, display_name="Done")
+    done = person_create_for(world.officer, display_name="Done")
     r = refer(world, person=done, at=NOW - timedelta(days=40))
     move(r, actor=world.provider, to="accepted", at=NOW - timedelta(days=39))
     move(r, actor=world.provider, to="engaged", at=NOW - timedelta(days=35))
     move(r, actor=world.provider, to="completed", at=NOW - timedelta(days=20))
-    recent = make_person(organization=world.police, actor=world.officer, display_name="Recent")
+    recent = person_create_for(world.officer, display_name="Recent")
     r2 = refer(world, person=recent, at=NOW - timedelta(days=20))
     move(r2, actor=world.provider, to="accepted", at=NOW - timedelta(days=13))
     # moved on: the person's latest referral is a fresh one
-    moved = make_person(organization=world.police, actor=world.officer, display_name="Moved")
+    moved = person_create_for(world.officer, display_name="Moved")
     old = refer(world, person=moved, at=NOW - timedelta(days=30))
     move(old, actor=world.provider, to="accepted", at=NOW - timedelta(days=29))
     refer(world, person=moved, service=world.recovery, at=NOW - timedelta(days=2))
@@ -259,9 +259,7 @@ def test_services_at_zero_capacity_or_not_accepting_are_listed(world, api_client
 
 @pytest.mark.django_db
 def test_the_board_shows_display_names_and_never_identifying_fields(world, api_client):
-    person = make_person(
-        organization=world.police, actor=world.officer, display_name="JD", **IDENTITY
-    )
+    person = person_create_for(world.officer, display_name="JD", **IDENTITY)
     r = refer(world, person=person, at=NOW - timedelta(days=3))
     r.reason = "Zebulon asked for help"
     r.save(update_fields=["reason"])
@@ -315,12 +313,12 @@ def test_the_boards_query_count_does_not_grow_with_its_items(world, api_client):
         return len(queries), len(response.json()["items"])
 
     for _ in range(2):
-        p = make_person(organization=world.police, actor=world.officer)
+        p = person_create_for(world.officer)
         refer(world, person=p, at=NOW - timedelta(days=3))
     count_queries()  # warm the caches every request shares
     few, few_items = count_queries()
     for _ in range(6):
-        p = make_person(organization=world.police, actor=world.officer)
+        p = person_create_for(world.officer)
         refer(world, person=p, at=NOW - timedelta(days=3))
         r = refer(world, at=NOW - timedelta(days=20))
         move(r, actor=world.provider, to="accepted", at=NOW - timedelta(days=16))

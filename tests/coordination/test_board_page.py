@@ -11,7 +11,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from coordination.models import BoardItemState
 from referral.services.referrals import referral_create
-from tests.factories import make_person, member
+from tests.factories import member, person_create_for
 
 PAGE = "/board/"
 ACT = "/board/items/"
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def overdue(world):
     """A referral of a named person, sent 3 days ago to a service with a 48 h SLA."""
-    person = make_person(organization=world.police, display_name="Z.Q.", **IDENTITY)
+    person = person_create_for(world.officer, display_name="Z.Q.", **IDENTITY)
     referral, _ = referral_create(
         sender=world.officer,
         service=world.treatment,

@@ -16,8 +16,8 @@ from tests.factories import (
     OrganizationFactory,
     ServiceFactory,
     TaskForceFactory,
-    make_person,
     member,
+    person_create_for,
 )
 
 IDENTITY = {
@@ -47,9 +47,7 @@ def other_coordinator(world):
 
 
 def _overdue_referral_of_identified_person(world):
-    person = make_person(
-        organization=world.police, actor=world.officer, display_name="JD", **IDENTITY
-    )
+    person = person_create_for(world.officer, display_name="JD", **IDENTITY)
     with time_machine.travel(datetime.now(tz=UTC) - timedelta(days=3), tick=False):
         referral, _ = referral_create(
             sender=world.officer,

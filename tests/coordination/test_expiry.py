@@ -15,8 +15,9 @@ from audit.crypto import decrypt_payload
 from audit.models import AuditEvent
 from coordination import expiry, tasks
 from referral.models import Consent, Notification, Referral, ReferralEvent
+from referral.services.consents import consent_revoke
 from referral.services.referrals import referral_create, referral_transition
-from tests.factories import make_consent, make_person
+from tests.factories import consent_create_for, person_create_for
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -223,18 +224,21 @@ def _audit_payload(event: AuditEvent) -> dict:
 @pytest.mark.django_db
 def test_consents_past_their_end_are_marked_expired_and_audited_once(world):
     # given an ending consent, an open-ended one and a revoked one
-    person = make_person(organization=world.police, actor=world.officer, given_name="Ana")
+    person = person_create_for(world.officer, given_name="Ana")
     start = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
     with time_machine.travel(start, tick=False):
-        ending = make_consent(
-            person=person, recipients=[world.clinic], expires_at=start + timedelta(days=7)
+        ending = consent_create_for(
+            world.officer, person, recipients=[world.clinic], expires_at=start + timedelta(days=7)
         )
-        open_ended = make_consent(person=person, recipients=[world.clinic])
-        revoked = make_consent(
-            person=person,
-            recipients=[world.clinic],
-            expires_at=start + timedelta(days=1),
-            revoked_at=start,
+        open_ended = consent_create_for(world.officer, person, recipients=[world.clinic])
+        revoked = consent_revoke(
+            actor=world.officer,
+            consent=consent_create_for(
+                world.officer,
+                person,
+                recipients=[world.clinic],
+                expires_at=start + timedelta(days=1),
+            ),
         )
     # when the sweep runs before and after the end, and again
     with time_machine.travel(start + timedelta(days=7, seconds=-1), tick=False):
@@ -248,8 +252,8 @@ def test_consents_past_their_end_are_marked_expired_and_audited_once(world):
     assert Consent.objects.get(pk=open_ended.pk).expired_at is None
     assert Consent.objects.get(pk=revoked.pk).expired_at is None
     events = AuditEvent.objects.filter(target_label="referral.consent", target_id=str(ending.pk))
-    assert [e.action for e in events] == ["consent_expire"]
-    assert events[0].actor_id is None
-    payload = _audit_payload(events[0])
+    assert [e.action for e in events] == ["consent_grant", "consent_expire"]
+    assert [e.actor_id for e in events] == [world.officer.pk, None]  # expired by the system
+    payload = _audit_payload(events[1])
     assert payload["expired"] is True
     assert "Ana" not in str(payload)

@@ -169,10 +169,11 @@ def test_today_is_never_rolled_up(history):
 
 
 def test_the_nightly_task_backfills_then_rolls_up_the_trailing_days(history):
-    # first night: everything since the first data, up to yesterday
-    assert rollup.days_to_roll_up() == (today() - timedelta(days=11), today())
+    # first night: everything since the first data (the contact that began the oldest
+    # journey, the night before its referral), up to yesterday
+    assert rollup.days_to_roll_up() == (today() - timedelta(days=12), today())
     rollup.flows_rollup_nightly.delay()
-    assert RollupRun.objects.count() == 11
+    assert RollupRun.objects.count() == 12
     # later nights: the trailing days again, from the last one rolled up at most
     assert rollup.days_to_roll_up() == (today() - timedelta(days=rollup.TRAILING_DAYS), today())
     RollupRun.objects.filter(day__gte=today() - timedelta(days=9)).delete()

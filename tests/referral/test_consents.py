@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_event_payload
@@ -16,7 +15,7 @@ from core.errors import Forbidden, NotFound, ValidationFailed
 from referral.models import REDISCLOSURE_NOTICE, Consent
 from referral.selectors import consents as selectors
 from referral.services import consents as services
-from tests.factories import care_network, consent_create_for, person_create_for, referral_to
+from tests.factories import care_network, consent_create_for, person_create_for, referral_sent
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +33,6 @@ def person(net):
     return person_create_for(
         net.volunteer, display_name="AD", given_name="Amélie", family_name="Dupont"
     )
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def consents_url(person) -> str:
@@ -144,7 +137,7 @@ def test_consent_create_rejects_bad_input_naming_the_field(net, person, override
 
 def test_only_the_recording_organisation_records_consent(net, person):
     # given: the clinic sees the person through a referral
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
 
     # when / then
     for actor in (net.provider, net.coordinator, net.stranger):
@@ -170,7 +163,7 @@ def test_consent_revoke_is_retry_safe(net, person):
 def test_only_the_recording_organisation_revokes(net, person):
     # given
     consent = consent_create_for(net.volunteer, person, recipients=[net.clinic])
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
 
     # when / then
     with pytest.raises(Forbidden):
@@ -180,10 +173,10 @@ def test_only_the_recording_organisation_revokes(net, person):
 
 def test_receivers_see_only_the_consents_that_cover_them(net, person):
     # given
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
     named = consent_create_for(net.volunteer, person, recipients=[net.clinic])
     by_stage = consent_create_for(net.volunteer, person, stages=["treatment"])
     other = consent_create_for(net.volunteer, person, recipients=[net.police])
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
 
     # then
     owner_sees = {c.pk for c in selectors.consent_list(user=net.volunteer, person=person)}
@@ -200,7 +193,7 @@ def test_receivers_see_only_the_consents_that_cover_them(net, person):
 # --- API -----------------------------------------------------------------------------------
 
 
-def test_api_create_and_list_consents(net, person):
+def test_api_create_and_list_consents(client_for, net, person):
     # given
     client = client_for(net.volunteer)
     expires = (timezone.now() + timedelta(days=7)).isoformat()
@@ -249,7 +242,7 @@ def test_api_create_and_list_consents(net, person):
         ({"scope": "all"}, "scope"),
     ],
 )
-def test_api_create_rejects_bad_input_naming_the_field(net, person, overrides, field):
+def test_api_create_rejects_bad_input_naming_the_field(client_for, net, person, overrides, field):
     # when
     response = client_for(net.volunteer).post(
         consents_url(person), consent_body(**overrides), format="json"
@@ -261,9 +254,9 @@ def test_api_create_rejects_bad_input_naming_the_field(net, person, overrides, f
     assert not Consent.objects.exists()
 
 
-def test_api_create_by_a_receiver_is_refused(net, person):
+def test_api_create_by_a_receiver_is_refused(client_for, net, person):
     # given
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
 
     # when
     response = client_for(net.provider).post(consents_url(person), consent_body(), format="json")
@@ -273,16 +266,16 @@ def test_api_create_by_a_receiver_is_refused(net, person):
     assert not Consent.objects.exists()
 
 
-def test_api_list_rejects_unknown_parameters(net, person):
+def test_api_list_rejects_unknown_parameters(client_for, net, person):
     response = client_for(net.volunteer).get(consents_url(person), {"active": "true"})
     assert response.status_code == 400
     assert "active" in response.json()["errors"]
 
 
-def test_api_revoke_hides_identity_from_the_receiver_at_once(net, person):
+def test_api_revoke_hides_identity_from_the_receiver_at_once(client_for, net, person):
     # given
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
     consent = consent_create_for(net.volunteer, person, recipients=[net.clinic])
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
     provider = client_for(net.provider)
     detail = f"/api/v1/people/{person.pk}/"
     assert provider.get(detail).json()["identity"]["given_name"] == "Amélie"
@@ -301,10 +294,10 @@ def test_api_revoke_hides_identity_from_the_receiver_at_once(net, person):
     assert provider.get(consents_url(person)).json()["results"][0]["active"] is False
 
 
-def test_api_revoke_by_the_receiver_is_refused(net, person):
+def test_api_revoke_by_the_receiver_is_refused(client_for, net, person):
     # given
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
     consent = consent_create_for(net.volunteer, person, recipients=[net.clinic])
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
 
     # when
     response = client_for(net.provider).post(revoke_url(consent))
@@ -314,11 +307,11 @@ def test_api_revoke_by_the_receiver_is_refused(net, person):
     assert Consent.objects.get(pk=consent.pk).revoked_at is None
 
 
-def test_api_expiry_hides_identity_at_once(net, person):
+def test_api_expiry_hides_identity_at_once(client_for, net, person):
     # given
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
     expires = timezone.now() + timedelta(hours=2)
     consent_create_for(net.volunteer, person, stages=["treatment"], expires_at=expires)
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
     provider = client_for(net.provider)
     detail = f"/api/v1/people/{person.pk}/"
     assert provider.get(detail).json()["identity_visible"] is True
@@ -331,12 +324,14 @@ def test_api_expiry_hides_identity_at_once(net, person):
         assert [c["active"] for c in listed] == [False]
 
 
-def test_a_consent_that_has_not_covered_a_receiver_does_not_after_a_new_one(net, person):
+def test_a_consent_that_has_not_covered_a_receiver_does_not_after_a_new_one(
+    client_for, net, person
+):
     # given: a revoked consent and a new one for another organisation only
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
     old = consent_create_for(net.volunteer, person, recipients=[net.clinic])
     services.consent_revoke(actor=net.volunteer, consent=old)
     consent_create_for(net.volunteer, person, recipients=[net.police])
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
 
     # then
     detail = client_for(net.provider).get(f"/api/v1/people/{person.pk}/").json()

@@ -20,7 +20,7 @@ from referral.selectors.contacts import contact_get, contact_notes
 from referral.services.contacts import contact_fingerprint, contact_record
 from referral.services.people import person_erase
 from services_directory.models import Role
-from tests.factories import OrganizationFactory, make_person, member
+from tests.factories import OrganizationFactory, member, person_create_for
 
 URL = "/api/v1/contacts/"
 
@@ -62,7 +62,7 @@ def officer(world):
 @pytest.mark.django_db
 def test_a_contact_is_recorded_for_the_recording_organisation(world, officer):
     # given
-    person = make_person(organization=world.police)
+    person = person_create_for(world.officer)
     body = contact_body(
         offered=["syringes", "naloxone", "syringes"], person=str(person.pk), notes="Asked for a bed"
     )
@@ -189,7 +189,7 @@ def test_another_organisations_client_uuid_is_409_revealing_nothing(world, offic
 @pytest.mark.django_db
 def test_a_person_the_organisation_cannot_see_is_an_unknown_person(world, officer):
     # given: the clinic's person, and an id that exists nowhere
-    theirs = make_person(organization=world.clinic)
+    theirs = person_create_for(world.provider)
     # when
     hidden = officer.post(URL, contact_body(person=str(theirs.pk)), format="json")
     missing = officer.post(URL, contact_body(person=str(uuid.uuid4())), format="json")
@@ -202,7 +202,7 @@ def test_a_person_the_organisation_cannot_see_is_an_unknown_person(world, office
 @pytest.mark.django_db
 def test_notes_for_an_erased_person_are_refused(world, officer):
     # given
-    person = make_person(organization=world.police)
+    person = person_create_for(world.officer)
     person_erase(actor=None, person=person)
     # when
     with_notes = officer.post(URL, contact_body(person=str(person.pk), notes="x"), format="json")
@@ -417,7 +417,7 @@ def test_another_organisations_contact_is_404_and_not_listed(world, officer):
 @pytest.mark.django_db
 def test_a_colleague_reads_the_notes_and_the_read_is_audited(world, officer):
     # given
-    person = make_person(organization=world.police)
+    person = person_create_for(world.officer)
     created = officer.post(
         URL, contact_body(person=str(person.pk), notes="Wants detox"), format="json"
     )
@@ -451,7 +451,7 @@ def test_anonymous_notes_are_readable_and_not_a_read_of_identifying_data(world, 
 @pytest.mark.django_db
 def test_notes_read_as_erased_after_the_person_is_erased(world, officer):
     # given
-    person = make_person(organization=world.police)
+    person = person_create_for(world.officer)
     created = officer.post(
         URL, contact_body(person=str(person.pk), notes="Lives under the bridge"), format="json"
     )
@@ -468,7 +468,7 @@ def test_notes_read_as_erased_after_the_person_is_erased(world, officer):
 @pytest.mark.django_db
 def test_notes_open_only_on_their_own_contact(world):
     # given: a ciphertext copied onto another contact of the same person
-    person = make_person(organization=world.police)
+    person = person_create_for(world.officer)
     values = {
         "occurred_at": timezone.now(),
         "place": "",
@@ -500,7 +500,7 @@ def test_notes_open_only_on_their_own_contact(world):
 @pytest.mark.django_db
 def test_list_filters(world, officer):
     # given
-    person = make_person(organization=world.police)
+    person = person_create_for(world.officer)
     now = timezone.now()
     old = officer.post(
         URL, contact_body(occurred_at=(now - timedelta(days=3)).isoformat()), format="json"
@@ -576,7 +576,7 @@ def test_notes_never_reach_the_sqlite_files_in_plain_text():
     # given
     police = OrganizationFactory(name="Police")
     officer = member(organization=police, role=Role.OFFICER)
-    person = make_person(organization=police)
+    person = person_create_for(officer)
     tag = uuid.uuid4().hex[:16]
     control = f"CONTROLPLACE{tag}"
     markers = [f"ZQXPERSONNOTE{tag}", f"ZQXANONNOTE{tag}", f"ZQXBATCHNOTE{tag}"]

@@ -27,7 +27,7 @@ from tests.factories import (
     care_network,
     consent_create_for,
     person_create_for,
-    referral_to,
+    referral_sent,
 )
 
 pytestmark = pytest.mark.django_db
@@ -50,12 +50,6 @@ def net():
 @pytest.fixture
 def person(net):
     return person_create_for(net.volunteer, display_name="AD", **IDENTITY)
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def events(action: str, target) -> list[AuditEvent]:
@@ -181,7 +175,7 @@ def test_person_update_without_a_change_records_nothing(net, person):
 
 def test_only_the_recording_organisation_changes_a_person(net, person):
     # given: the clinic sees the person through a referral
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
 
     # when / then
     for actor in (net.provider, net.stranger, net.coordinator):
@@ -192,7 +186,7 @@ def test_only_the_recording_organisation_changes_a_person(net, person):
 
 def test_person_erase_shreds_the_key_keeps_the_rows_and_is_idempotent(net, person):
     # given
-    referral = referral_to(person, sender=net.volunteer, service=net.clinic_service)
+    referral = referral_sent(person, sender=net.volunteer, service=net.clinic_service)
     created_at = Person.objects.get(pk=person.pk).created_at
 
     # when
@@ -262,12 +256,14 @@ def identity_seen_by(user, person):
 
 
 def test_a_receiving_organisation_needs_a_covering_consent(net, person):
-    # given: an identified referral to the clinic, no consent yet
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
+    # given: a referral to the clinic without consent goes pseudonymous
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
     assert identity_seen_by(net.provider, person) is None
 
-    # when: a consent names the clinic
+    # when: a consent names the clinic, then the person is referred under it
     consent = consent_create_for(net.volunteer, person, recipients=[net.clinic])
+    assert identity_seen_by(net.provider, person) is None  # it does not reach back
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
 
     # then
     assert identity_seen_by(net.provider, person)["given_name"] == "Amélie"
@@ -282,8 +278,8 @@ def test_a_receiving_organisation_needs_a_covering_consent(net, person):
 
 def test_a_consent_for_the_stage_covers_the_receiving_organisation(net, person):
     # given
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
     consent_create_for(net.volunteer, person, stages=["treatment"])
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
 
     # then
     assert identity_seen_by(net.provider, person)["family_name"] == "Dupont-Silva"
@@ -291,8 +287,8 @@ def test_a_consent_for_the_stage_covers_the_receiving_organisation(net, person):
 
 def test_a_consent_for_another_stage_or_organisation_does_not_cover(net, person):
     # given
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
     consent_create_for(net.volunteer, person, stages=["recovery"], recipients=[net.police])
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
 
     # then
     assert identity_seen_by(net.provider, person) is None
@@ -300,7 +296,7 @@ def test_a_consent_for_another_stage_or_organisation_does_not_cover(net, person)
 
 def test_an_anonymous_referral_discloses_no_identity_even_with_consent(net, person):
     # given
-    referral_to(person, sender=net.volunteer, service=net.clinic_service, identified=False)
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)  # no consent yet
     consent_create_for(net.volunteer, person, recipients=[net.clinic])
 
     # then
@@ -309,9 +305,9 @@ def test_an_anonymous_referral_discloses_no_identity_even_with_consent(net, pers
 
 def test_an_expired_consent_hides_identity_at_once(net, person):
     # given
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
     expires = timezone.now() + timedelta(days=1)
     consent_create_for(net.volunteer, person, recipients=[net.clinic], expires_at=expires)
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
     assert identity_seen_by(net.provider, person) is not None
 
     # when / then
@@ -322,8 +318,8 @@ def test_an_expired_consent_hides_identity_at_once(net, person):
 def test_coordinators_never_see_identity(net, person):
     # given: a covering consent and a colleague of the coordinator's organisation who
     # recorded a person of their own
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
     consent_create_for(net.volunteer, person, recipients=[net.municipality, net.clinic])
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
     from tests.factories import member
 
     colleague = member(organization=net.municipality, role="volunteer")
@@ -340,7 +336,7 @@ def test_coordinators_never_see_identity(net, person):
 def test_police_see_identity_only_of_people_their_organisation_recorded(net, person):
     # given: the officer records one person and refers the volunteer's person
     own = person_create_for(net.officer, display_name="KL", given_name="Kai")
-    referral_to(person, sender=net.officer, service=net.clinic_service)
+    referral_sent(person, sender=net.officer, service=net.clinic_service)
 
     # then
     assert identity_seen_by(net.officer, own)["given_name"] == "Kai"
@@ -380,7 +376,7 @@ def test_possible_duplicates_match_normalised_names_within_what_the_user_may_see
     )
     assert elsewhere.pk not in duplicates
     # a receiver of a referral of the volunteer's person, without consent: not disclosed
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
     assert (
         selectors.person_possible_duplicates(
             user=net.provider, person=clinic_own, identity=IDENTITY
@@ -422,7 +418,9 @@ def person_body(**overrides):
     }
 
 
-def test_api_create_answers_pseudonym_fields_and_duplicates_without_echoing_identity(net, person):
+def test_api_create_answers_pseudonym_fields_and_duplicates_without_echoing_identity(
+    client_for, net, person
+):
     # when
     response = client_for(net.volunteer).post(PEOPLE_URL, person_body(), format="json")
 
@@ -446,7 +444,7 @@ def test_api_create_answers_pseudonym_fields_and_duplicates_without_echoing_iden
     assert "Amélie" not in response.content.decode()
 
 
-def test_api_create_with_an_idempotency_key_makes_one_person(net):
+def test_api_create_with_an_idempotency_key_makes_one_person(client_for, net):
     # given
     client = client_for(net.volunteer)
     key = str(uuid.uuid4())
@@ -471,7 +469,7 @@ def test_api_create_with_an_idempotency_key_makes_one_person(net):
         ({"display_name": "x" * 81}, "display_name"),
     ],
 )
-def test_api_create_rejects_bad_input_naming_the_field(net, body, field):
+def test_api_create_rejects_bad_input_naming_the_field(client_for, net, body, field):
     # when
     response = client_for(net.volunteer).post(PEOPLE_URL, body, format="json")
 
@@ -480,15 +478,15 @@ def test_api_create_rejects_bad_input_naming_the_field(net, body, field):
     assert field in response.json()["errors"]
 
 
-def test_api_create_by_a_coordinator_is_refused(net):
+def test_api_create_by_a_coordinator_is_refused(client_for, net):
     response = client_for(net.coordinator).post(PEOPLE_URL, person_body(), format="json")
     assert response.status_code == 403
     assert not Person.objects.exists()
 
 
-def test_api_list_shows_pseudonyms_only_and_decrypts_nothing(net, person):
+def test_api_list_shows_pseudonyms_only_and_decrypts_nothing(client_for, net, person):
     # given
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
     person_create_for(net.stranger, display_name="hidden")
 
     # when
@@ -513,7 +511,7 @@ def test_api_list_shows_pseudonyms_only_and_decrypts_nothing(net, person):
     assert events(AuditAction.READ, person) == []
 
 
-def test_api_list_query_count_does_not_grow_with_the_page(net):
+def test_api_list_query_count_does_not_grow_with_the_page(client_for, net):
     # given
     client = client_for(net.volunteer)
     person_create_for(net.volunteer, display_name="P0")
@@ -531,7 +529,7 @@ def test_api_list_query_count_does_not_grow_with_the_page(net):
     assert len(many) == len(few)
 
 
-def test_api_search_by_name_and_birth_date(net, person):
+def test_api_search_by_name_and_birth_date(client_for, net, person):
     # given
     person_create_for(net.volunteer, display_name="other", **{**IDENTITY, "given_name": "Bea"})
     client = client_for(net.volunteer)
@@ -559,7 +557,7 @@ def test_api_search_by_name_and_birth_date(net, person):
     assert by_stranger.json() == {"count": 0, "results": []}
 
 
-def test_api_detail_for_the_owner_shows_and_audits_identity(net, person):
+def test_api_detail_for_the_owner_shows_and_audits_identity(client_for, net, person):
     # given
     twin = person_create_for(net.volunteer, display_name="twin", **IDENTITY)
 
@@ -582,9 +580,11 @@ def test_api_detail_for_the_owner_shows_and_audits_identity(net, person):
     assert len(events(AuditAction.READ, person)) == 1
 
 
-def test_api_detail_for_a_receiver_without_consent_and_a_coordinator_hides_identity(net, person):
+def test_api_detail_for_a_receiver_without_consent_and_a_coordinator_hides_identity(
+    client_for, net, person
+):
     # given
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
 
     for user in (net.provider, net.coordinator):
         # when
@@ -599,7 +599,7 @@ def test_api_detail_for_a_receiver_without_consent_and_a_coordinator_hides_ident
     assert events(AuditAction.READ, person) == []
 
 
-def test_api_patch_by_the_owner(net, person):
+def test_api_patch_by_the_owner(client_for, net, person):
     # when
     response = client_for(net.volunteer).patch(
         f"{PEOPLE_URL}{person.pk}/", {"phone": "", "display_name": "A.D."}, format="json"
@@ -611,9 +611,9 @@ def test_api_patch_by_the_owner(net, person):
     assert response.json()["identity"]["phone"] is None
 
 
-def test_api_patch_rejects_bad_input_and_non_owners(net, person):
+def test_api_patch_rejects_bad_input_and_non_owners(client_for, net, person):
     # given
-    referral_to(person, sender=net.volunteer, service=net.clinic_service)
+    referral_sent(person, sender=net.volunteer, service=net.clinic_service)
     url = f"{PEOPLE_URL}{person.pk}/"
 
     # when
@@ -628,7 +628,7 @@ def test_api_patch_rejects_bad_input_and_non_owners(net, person):
     assert Person.objects.get(pk=person.pk).display_name == "AD"
 
 
-def test_api_patch_of_an_erased_person_is_a_conflict(net, person):
+def test_api_patch_of_an_erased_person_is_a_conflict(client_for, net, person):
     services.person_erase(actor=None, person=person)
     response = client_for(net.volunteer).patch(
         f"{PEOPLE_URL}{person.pk}/", {"given_name": "A"}, format="json"
@@ -636,7 +636,7 @@ def test_api_patch_of_an_erased_person_is_a_conflict(net, person):
     assert response.status_code == 409
 
 
-def test_every_endpoint_answers_404_for_another_organisations_person(net, person):
+def test_every_endpoint_answers_404_for_another_organisations_person(client_for, net, person):
     # given: a consent the stranger cannot see, and ids that do not exist
     consent = consent_create_for(net.volunteer, person, recipients=[net.clinic])
     client = client_for(net.stranger)
@@ -677,10 +677,12 @@ def test_unauthenticated_requests_are_refused(person):
 # --- erasure command -----------------------------------------------------------------------
 
 
-def test_erase_person_command_shreds_and_the_audit_chain_still_verifies(net, person, capsys):
+def test_erase_person_command_shreds_and_the_audit_chain_still_verifies(
+    client_for, net, person, capsys
+):
     # given
-    referral = referral_to(person, sender=net.volunteer, service=net.clinic_service)
     consent_create_for(net.volunteer, person, recipients=[net.clinic])
+    referral = referral_sent(person, sender=net.volunteer, service=net.clinic_service)
     client_for(net.volunteer).get(f"{PEOPLE_URL}{person.pk}/")
 
     # when

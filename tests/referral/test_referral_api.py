@@ -8,19 +8,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B.bundle import Bundle
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from referral.models import Referral
-from tests.factories import make_consent, make_person, referral_to
+from referral.services.referrals import referral_transition
+from tests.factories import consent_create_for, person_create_for, referral_sent
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def create(client, world, **body):
@@ -29,7 +23,7 @@ def create(client, world, **body):
     return client.post("/api/v1/referrals/", body, format="json")
 
 
-def test_officer_refers_and_the_provider_works_the_inbox(world):
+def test_officer_refers_and_the_provider_works_the_inbox(client_for, world):
     officer, provider = client_for(world.officer), client_for(world.provider)
     # when
     response = create(officer, world, reason="Asked for help", urgency="urgent")
@@ -71,7 +65,7 @@ def test_officer_refers_and_the_provider_works_the_inbox(world):
     assert "Your referral to Treatment is now completed." in messages
 
 
-def test_an_illegal_transition_is_409_and_changes_nothing(world):
+def test_an_illegal_transition_is_409_and_changes_nothing(client_for, world):
     referral_id = create(client_for(world.officer), world).json()["id"]
     provider = client_for(world.provider)
     response = provider.post(
@@ -90,7 +84,7 @@ def test_an_illegal_transition_is_409_and_changes_nothing(world):
         ({}, "to"),
     ],
 )
-def test_bad_transition_input_is_400_naming_the_field(world, body, field):
+def test_bad_transition_input_is_400_naming_the_field(client_for, world, body, field):
     referral_id = create(client_for(world.officer), world).json()["id"]
     response = client_for(world.provider).post(
         f"/api/v1/referrals/{referral_id}/transition/", body, format="json"
@@ -113,23 +107,25 @@ def test_bad_transition_input_is_400_naming_the_field(world, body, field):
         ({"client_uuid": "123"}, "client_uuid"),
     ],
 )
-def test_bad_referral_input_is_400_naming_the_field_and_creates_nothing(world, body, field):
+def test_bad_referral_input_is_400_naming_the_field_and_creates_nothing(
+    client_for, world, body, field
+):
     response = create(client_for(world.officer), world, **body)
     assert response.status_code == 400, response.content
     assert field in response.json()["errors"]
     assert not Referral.objects.exists()
 
 
-def test_another_organisations_person_cannot_be_referred_and_is_not_revealed(world):
-    theirs = make_person(organization=world.outsider_org, given_name="Secret")
+def test_another_organisations_person_cannot_be_referred_and_is_not_revealed(client_for, world):
+    theirs = person_create_for(world.outsider, given_name="Secret")
     missing = create(client_for(world.officer), world, person=str(uuid.uuid4()))
     forbidden = create(client_for(world.officer), world, person=str(theirs.pk))
     assert forbidden.status_code == missing.status_code == 400
     assert forbidden.json() == missing.json()
 
 
-def test_refuse_without_consent_is_400_that_says_why(world):
-    person = make_person(organization=world.police, given_name="Jan")
+def test_refuse_without_consent_is_400_that_says_why(client_for, world):
+    person = person_create_for(world.officer, given_name="Jan")
     response = create(
         client_for(world.officer), world, person=str(person.pk), if_no_consent="refuse"
     )
@@ -138,7 +134,7 @@ def test_refuse_without_consent_is_400_that_says_why(world):
     assert not Referral.objects.exists()
 
 
-def test_forbidden_and_missing_referrals_look_the_same(world):
+def test_forbidden_and_missing_referrals_look_the_same(client_for, world):
     referral_id = create(client_for(world.officer), world).json()["id"]
     outsider = client_for(world.outsider)
     for suffix in ("", "events/", "notes/", "fhir/"):
@@ -153,7 +149,7 @@ def test_forbidden_and_missing_referrals_look_the_same(world):
     assert outsider.get("/api/v1/referrals/").json()["count"] == 0
 
 
-def test_forwarding_through_the_api(world):
+def test_forwarding_through_the_api(client_for, world):
     referral_id = create(client_for(world.officer), world).json()["id"]
     provider = client_for(world.provider)
     provider.post(f"/api/v1/referrals/{referral_id}/transition/", {"to": "accepted"}, format="json")
@@ -168,8 +164,8 @@ def test_forwarding_through_the_api(world):
     assert child["sender_organization"]["name"] == "Clinic"
 
 
-def test_coordinator_sees_status_and_pseudonym_but_no_reason(world):
-    person = make_person(organization=world.police, display_name="Blue Jacket", given_name="Jan")
+def test_coordinator_sees_status_and_pseudonym_but_no_reason(client_for, world):
+    person = person_create_for(world.officer, display_name="Blue Jacket", given_name="Jan")
     referral_id = create(
         client_for(world.officer), world, person=str(person.pk), reason="Sensitive"
     ).json()["id"]
@@ -181,15 +177,15 @@ def test_coordinator_sees_status_and_pseudonym_but_no_reason(world):
 
 
 @pytest.mark.parametrize("reader", ["provider", "officer", "coordinator"])
-def test_fhir_bundle_is_valid_r4b_and_identity_only_as_permitted(world, reader):
-    person = make_person(
-        organization=world.police,
+def test_fhir_bundle_is_valid_r4b_and_identity_only_as_permitted(client_for, world, reader):
+    person = person_create_for(
+        world.officer,
         display_name="Blue",
         given_name="Jan",
         family_name="Kowalski",
         birth_date="1990-04-01",
     )
-    make_consent(person=person, recipients=[world.clinic])
+    consent_create_for(world.officer, person, recipients=[world.clinic])
     referral_id = create(client_for(world.officer), world, person=str(person.pk)).json()["id"]
     client_for(world.provider).post(
         f"/api/v1/referrals/{referral_id}/transition/",
@@ -218,7 +214,7 @@ def test_fhir_bundle_is_valid_r4b_and_identity_only_as_permitted(world, reader):
         assert AuditEvent.objects.filter(action="read").count() == before + 1
 
 
-def test_a_retried_post_with_the_same_client_uuid_creates_one_referral(world):
+def test_a_retried_post_with_the_same_client_uuid_creates_one_referral(client_for, world):
     officer = client_for(world.officer)
     key = str(uuid.uuid4())
     first = create(officer, world, client_uuid=key)
@@ -230,7 +226,7 @@ def test_a_retried_post_with_the_same_client_uuid_creates_one_referral(world):
     assert conflict.status_code == 409
 
 
-def test_idempotency_key_replays_the_first_answer(world):
+def test_idempotency_key_replays_the_first_answer(client_for, world):
     officer = client_for(world.officer)
     headers = {"HTTP_IDEMPOTENCY_KEY": "retry-after-timeout-1"}
     body = {"to_service": str(world.treatment.pk), "pathway": "naloxone_plus"}
@@ -242,13 +238,18 @@ def test_idempotency_key_replays_the_first_answer(world):
 
 
 @pytest.mark.parametrize("reader", ["provider", "coordinator"])
-def test_the_list_counts_what_it_may_show_in_the_same_queries_at_any_page_size(world, reader):
+def test_the_list_counts_what_it_may_show_in_the_same_queries_at_any_page_size(
+    client_for, world, reader
+):
     # given: twelve referrals to the clinic (one declined), one from it, one it is not part of
     for n in range(12):
-        status = "declined" if n == 5 else "sent"
-        referral_to(None, sender=world.officer, service=world.treatment, status=status)
-    referral_to(None, sender=world.provider, service=world.recovery)
-    referral_to(None, sender=world.recovery_worker, service=world.closed)
+        referral = referral_sent(None, sender=world.officer, service=world.treatment)
+        if n == 5:
+            referral_transition(
+                referral=referral, actor=world.provider, to="declined", reason="No beds."
+            )
+    referral_sent(None, sender=world.provider, service=world.recovery)
+    referral_sent(None, sender=world.officer, service=world.recovery)
     client = client_for(getattr(world, reader))
     client.get("/api/v1/referrals/")  # the same user object: its membership is cached from now
     counts, bodies = [], []

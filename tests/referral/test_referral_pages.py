@@ -7,7 +7,7 @@ import pytest
 
 from referral.models import Referral, ReferralEvent
 from referral.services.referrals import referral_create
-from tests.factories import make_person
+from tests.factories import person_create_for
 
 IDENTITY = {"given_name": "Zebulon", "family_name": "Quarrington", "phone": "+4915799999"}
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def referral(world):
-    person = make_person(organization=world.police, display_name="Z.Q.", **IDENTITY)
+    person = person_create_for(world.officer, display_name="Z.Q.", **IDENTITY)
     made, _ = referral_create(
         sender=world.officer,
         service=world.treatment,

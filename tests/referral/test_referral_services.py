@@ -21,7 +21,7 @@ from referral.selectors.referrals import (
     referral_list,
 )
 from referral.services.referrals import referral_create, referral_transition
-from tests.factories import make_consent, make_person
+from tests.factories import consent_create_for, person_create_for
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_sla_is_the_services_and_half_for_urgent(world):
 
 def test_identifying_data_does_not_cross_without_consent(world):
     # given a person the police recorded with a name, and no consent
-    person = make_person(organization=world.police, given_name="Jan", family_name="Kowalski")
+    person = person_create_for(world.officer, given_name="Jan", family_name="Kowalski")
     # when the client asks to refuse in that case
     with pytest.raises(ValidationFailed) as refused:
         refer(world, person=person, if_no_consent="refuse")
@@ -81,9 +81,10 @@ def test_identifying_data_does_not_cross_without_consent(world):
 
 @pytest.mark.parametrize("cover", ["organisation", "stage"])
 def test_a_consent_covering_the_organisation_or_stage_discloses_identity(world, cover):
-    person = make_person(organization=world.police, given_name="Jan", family_name="Kowalski")
-    consent = make_consent(
-        person=person,
+    person = person_create_for(world.officer, given_name="Jan", family_name="Kowalski")
+    consent = consent_create_for(
+        world.officer,
+        person,
         recipients=[world.clinic] if cover == "organisation" else [],
         stages=["treatment"] if cover == "stage" else [],
     )
@@ -96,16 +97,19 @@ def test_a_consent_covering_the_organisation_or_stage_discloses_identity(world, 
 
 
 def test_revoked_or_expired_consent_hides_identity_from_then_on(world):
-    person = make_person(organization=world.police, given_name="Jan")
-    consent = make_consent(person=person, recipients=[world.clinic])
+    person = person_create_for(world.officer, given_name="Jan")
+    consent = consent_create_for(world.officer, person, recipients=[world.clinic])
     refer(world, person=person)
     assert person_identity_visible(world.provider, person)
     consent.revoked_at = timezone.now()
     consent.save()
     assert not person_identity_visible(world.provider, person)
     # an expired one likewise
-    make_consent(
-        person=person, recipients=[world.clinic], expires_at=timezone.now() + timedelta(hours=1)
+    consent_create_for(
+        world.officer,
+        person,
+        recipients=[world.clinic],
+        expires_at=timezone.now() + timedelta(hours=1),
     )
     assert person_identity_visible(world.provider, person)
     assert not person_identity_visible(
@@ -198,8 +202,8 @@ def test_only_the_right_side_takes_each_step(world):
 
 
 def test_forwarding_creates_the_child_in_the_same_transaction(world):
-    person = make_person(organization=world.police, given_name="Jan")
-    make_consent(person=person, stages=["treatment", "recovery"])
+    person = person_create_for(world.officer, given_name="Jan")
+    consent_create_for(world.officer, person, stages=["treatment", "recovery"])
     referral = refer(world, person=person)
     referral_transition(referral=referral, actor=world.provider, to="accepted")
     referral_transition(

@@ -67,16 +67,6 @@ def directory():
 
 
 @pytest.fixture
-def client_for():
-    def make(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
 def volunteer(client_for, directory):
     return client_for(member(organization=directory["drop_in"], role=Role.VOLUNTEER))
 
