@@ -82,6 +82,21 @@ class PersonGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Person, on_delete=models.CASCADE)
 
 
+class DisclosedField(models.TextChoices):
+    """The identifying fields a consent may list (42 CFR Part 2 §2.31(a)(3): how much and
+    what kind of information)."""
+
+    GIVEN_NAME = "given_name", "Given name"
+    FAMILY_NAME = "family_name", "Family name"
+    BIRTH_DATE = "birth_date", "Date of birth"
+    PHONE = "phone", "Phone"
+    NOTES = "notes", "Notes"
+
+
+def all_disclosed_fields() -> list[str]:
+    return list(DisclosedField.values)
+
+
 class ConsentMethod(models.TextChoices):
     VERBAL_WITNESSED = "verbal_witnessed", "Verbal, witnessed"
     WRITTEN = "written", "Written"
@@ -99,6 +114,10 @@ class Consent(models.Model):
     )
     recipients = models.ManyToManyField(Organization, related_name="consents_received", blank=True)
     stages = models.JSONField(default=list, blank=True, help_text="Continuum stages covered.")
+    disclosed_fields = models.JSONField(
+        default=all_disclosed_fields,
+        help_text="The identifying fields this consent discloses (a subset of DisclosedField).",
+    )
     information = models.TextField(help_text="How much and what kind of information.")
     purpose = models.TextField()
     method = models.CharField(max_length=20, choices=ConsentMethod.choices)

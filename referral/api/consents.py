@@ -13,7 +13,7 @@ from core.api.pagination import Pagination
 from core.api.params import StrictBodySerializer, StrictQuerySerializer
 from core.idempotency import idempotent
 from referral.api.people import OrganizationReference
-from referral.models import Consent, ConsentMethod
+from referral.models import Consent, ConsentMethod, DisclosedField
 from referral.selectors import access
 from referral.selectors import consents as selectors
 from referral.selectors.people import person_get
@@ -35,6 +35,16 @@ class ConsentInput(StrictBodySerializer):
         default=list,
         max_length=len(Stage.choices),
         help_text=f"Continuum stages covered: {', '.join(Stage.values)}.",
+    )
+    disclosed_fields = serializers.ListField(
+        child=serializers.ChoiceField(choices=DisclosedField.choices),
+        required=False,
+        allow_empty=False,
+        max_length=len(DisclosedField.choices),
+        help_text=(
+            "The identifying fields the receiving organisations may read: "
+            f"{', '.join(DisclosedField.values)}. Omitted: all five."
+        ),
     )
     information = serializers.CharField(max_length=2000)
     purpose = serializers.CharField(max_length=2000)
@@ -65,6 +75,7 @@ class ConsentOutput(serializers.Serializer):
     disclosing_organization = OrganizationReference()
     recipients = OrganizationReference(many=True, source="recipients.all")
     stages = serializers.ListField(child=serializers.CharField())
+    disclosed_fields = serializers.ListField(child=serializers.CharField())
     information = serializers.CharField()
     purpose = serializers.CharField()
     method = serializers.CharField()
@@ -112,7 +123,9 @@ class PersonConsentListApi(APIView):
         description=(
             "Record the person's consent, given now, disclosed by your organisation (which "
             "must have recorded the person). Body: `recipients` (organisation ids) and/or "
-            "`stages` (continuum stages), at least one of them; `information`, `purpose`, "
+            "`stages` (continuum stages), at least one of them; `disclosed_fields` (which "
+            "identifying fields: given_name, family_name, birth_date, phone, notes; omitted "
+            "means all five); `information`, `purpose`, "
             "`method` (verbal_witnessed, written, electronic); optional `expires_at` (future "
             "ISO time) and `expires_on_event`. Accepts `Idempotency-Key`."
         ),
@@ -128,6 +141,7 @@ class PersonConsentListApi(APIView):
             person=person,
             recipients=values["recipients"],
             stages=values["stages"],
+            disclosed_fields=values.get("disclosed_fields"),
             information=values["information"],
             purpose=values["purpose"],
             method=values["method"],

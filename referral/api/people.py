@@ -87,6 +87,11 @@ class PersonOutput(serializers.Serializer):
 
 class IdentityOutput(serializers.Serializer):
     erased = serializers.BooleanField()
+    disclosed_fields = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The fields you may read: all five for the recording organisation, else "
+        "those the covering consents list; the others are null.",
+    )
     given_name = serializers.CharField(allow_null=True)
     family_name = serializers.CharField(allow_null=True)
     birth_date = serializers.DateField(allow_null=True)

@@ -6,9 +6,10 @@ Every read in ``referral.selectors`` goes through these, so a view never filters
   coordinators of a task force that either organisation belongs to;
 - a person's pseudonym: the organisation that recorded them, receivers of their referrals,
   and those coordinators;
-- a person's identifying fields: the organisation that recorded them, and a receiving
-  organisation while an active consent covers it (checked at read time, so revocation and
-  expiry take effect at once); never coordinators.
+- a person's identifying fields: the organisation that recorded them (all fields), and a
+  receiving organisation while an active consent covers it, only the fields those consents
+  list (checked at read time, so revocation and expiry take effect at once); never
+  coordinators.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from referral.models import (
     Consent,
+    DisclosedField,
     Person,
     PersonGroupObjectPermission,
     Referral,
@@ -28,6 +30,8 @@ from referral.models import (
 )
 from referral.permissions import permission_id
 from services_directory.models import Membership, Role, TaskForce
+
+ALL_FIELDS = frozenset(DisclosedField.values)
 
 
 def membership_of(user) -> Membership | None:
@@ -121,35 +125,57 @@ def consent_active(consent: Consent, *, at: datetime) -> bool:
     )
 
 
-def consent_covering(
-    *, person: Person, organization_id: uuid.UUID, stage: str | None, at: datetime | None = None
-) -> Consent | None:
-    """An active consent of ``person`` that covers disclosure to this organisation or to
-    this continuum stage, if any (the newest)."""
+def consents_covering(
+    *, person: Person, organization_id: uuid.UUID, stages: set[str], at: datetime | None = None
+) -> list[Consent]:
+    """Every active consent of ``person`` that covers disclosure to this organisation or to
+    one of these continuum stages, newest first."""
     at = at or timezone.now()
     candidates = (
         Consent.objects.filter(person=person, revoked_at__isnull=True, expired_at__isnull=True)
         .prefetch_related("recipients")
         .order_by("-given_at")
     )
-    for consent in candidates:
-        if not consent_active(consent, at=at):
-            continue
-        if any(o.pk == organization_id for o in consent.recipients.all()):
-            return consent
-        if stage and stage in (consent.stages or []):
-            return consent
-    return None
+    return [
+        consent
+        for consent in candidates
+        if consent_active(consent, at=at)
+        and (
+            any(o.pk == organization_id for o in consent.recipients.all())
+            or stages.intersection(consent.stages or [])
+        )
+    ]
 
 
-def identity_visible_person_ids(user, people: list[Person], *, at: datetime | None = None) -> set:
-    """Of these people, those whose identifying fields this user may read now."""
+def consent_covering(
+    *, person: Person, organization_id: uuid.UUID, stage: str | None, at: datetime | None = None
+) -> Consent | None:
+    """An active consent of ``person`` that covers disclosure to this organisation or to
+    this continuum stage, if any (the newest)."""
+    covering = consents_covering(
+        person=person, organization_id=organization_id, stages={stage} if stage else set(), at=at
+    )
+    return covering[0] if covering else None
+
+
+def identity_fields_visible(
+    user, people: list[Person], *, at: datetime | None = None
+) -> dict[uuid.UUID, frozenset[str]]:
+    """Of these people, which identifying fields this user may read now, by person id (a
+    person with none is left out).
+
+    The organisation that recorded a person reads every field. A receiving organisation of an
+    identified referral reads the union of ``disclosed_fields`` over the active consents that
+    cover it (by organisation, or by the stage of a referral it received): a consent listing
+    only the given name discloses only the given name."""
     membership = membership_of(user)
     if membership is None or not people:
-        return set()
+        return {}
     at = at or timezone.now()
     organization_id = membership.organization_id
-    visible = {p.pk for p in people if p.organization_id == organization_id}
+    visible: dict[uuid.UUID, frozenset[str]] = {
+        p.pk: ALL_FIELDS for p in people if p.organization_id == organization_id
+    }
     others = [p for p in people if p.pk not in visible and p.erased_at is None]
     if not others:
         return visible
@@ -163,12 +189,22 @@ def identity_visible_person_ids(user, people: list[Person], *, at: datetime | No
         stages = stages_by_person.get(person.pk)
         if stages is None:
             continue
-        if any(
-            consent_covering(person=person, organization_id=organization_id, stage=s, at=at)
-            for s in stages
-        ):
-            visible.add(person.pk)
+        fields = frozenset(
+            field
+            for consent in consents_covering(
+                person=person, organization_id=organization_id, stages=stages, at=at
+            )
+            for field in (consent.disclosed_fields or [])
+            if field in ALL_FIELDS
+        )
+        if fields:
+            visible[person.pk] = fields
     return visible
+
+
+def identity_visible_person_ids(user, people: list[Person], *, at: datetime | None = None) -> set:
+    """Of these people, those of whose identifying fields this user may read at least one."""
+    return set(identity_fields_visible(user, people, at=at))
 
 
 def person_identity_visible(user, person: Person, *, at: datetime | None = None) -> bool:

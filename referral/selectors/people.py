@@ -26,6 +26,7 @@ from services_directory.models import Role
 logger = logging.getLogger(__name__)
 
 IDENTIFYING_FIELDS = ("given_name", "family_name", "birth_date", "phone", "notes")
+MATCHED_FIELDS = frozenset({"given_name", "family_name", "birth_date"})
 
 
 def person_data_key(person: Person) -> bytes:
@@ -36,12 +37,15 @@ def person_data_key(person: Person) -> bytes:
     )
 
 
-def person_identity_decrypt(person: Person) -> dict[str, Any]:
-    """The identifying fields in clear. For services and selectors only; callers decide who
-    may see them (and audit it). Raises ``crypto.Unreadable`` after erasure."""
+def person_identity_decrypt(
+    person: Person, *, fields: Iterable[str] = IDENTIFYING_FIELDS
+) -> dict[str, Any]:
+    """The identifying fields in clear (``fields`` only). For services and selectors only;
+    callers decide who may see them (and audit it). Raises ``crypto.Unreadable`` after
+    erasure."""
     key = person_data_key(person)
     values: dict[str, Any] = {}
-    for field in IDENTIFYING_FIELDS:
+    for field in fields:
         text = crypto.field_decrypt(
             data_key=key,
             person_id=str(person.pk),
@@ -73,32 +77,43 @@ def person_get(*, user, person_id: uuid.UUID | str) -> Person:
     return person
 
 
-def person_identity_visible_ids(*, user, people: Iterable[Person]) -> set[uuid.UUID]:
-    """Of these people, those whose identifying fields this user may read now."""
+def person_identity_fields(*, user, people: Iterable[Person]) -> dict[uuid.UUID, frozenset[str]]:
+    """Of these people, which identifying fields this user may read now (none for
+    coordinators); a person with no readable field is left out."""
     if _is_coordinator(user):
-        return set()
-    return access.identity_visible_person_ids(user, list(people))
+        return {}
+    return access.identity_fields_visible(user, list(people))
+
+
+def person_identity_visible_ids(*, user, people: Iterable[Person]) -> set[uuid.UUID]:
+    """Of these people, those of whose identifying fields this user may read at least one."""
+    return set(person_identity_fields(user=user, people=people))
 
 
 def person_identity(*, user, person: Person) -> dict[str, Any] | None:
-    """The identifying fields in clear, or None when this user may not see them.
+    """The identifying fields in clear, or None when this user may not see any of them.
 
-    An erased person reads ``{"erased": True, ...}`` with every field None. A read that
-    decrypts anything is audited (``READ``, the field names shown)."""
-    if person.pk not in person_identity_visible_ids(user=user, people=[person]):
+    Only the fields this user may read are decrypted; the others are None, and
+    ``disclosed_fields`` names those readable (all five for the recording organisation, the
+    union of the covering consents' lists for a receiver). An erased person reads
+    ``{"erased": True, ...}`` with every field None. A read that decrypts anything is audited
+    (``READ``, the field names shown)."""
+    allowed = person_identity_fields(user=user, people=[person]).get(person.pk)
+    if not allowed:
         return None
+    disclosed = [f for f in IDENTIFYING_FIELDS if f in allowed]
     blank = dict.fromkeys(IDENTIFYING_FIELDS)
     if person.erased_at is not None or person.wrapped_data_key is None:
-        return {"erased": True, **blank}
+        return {"erased": True, "disclosed_fields": disclosed, **blank}
     try:
-        values = person_identity_decrypt(person)
+        values = person_identity_decrypt(person, fields=disclosed)
     except crypto.Unreadable:
         logger.warning("identifying fields of person %s are unreadable", person.pk)
-        return {"erased": False, "unreadable": True, **blank}
+        return {"erased": False, "unreadable": True, "disclosed_fields": disclosed, **blank}
     shown = sorted(field for field, value in values.items() if value is not None)
     if shown:
         audit_record(actor=user, action=AuditAction.READ, target=person, data={"fields": shown})
-    return {"erased": False, **values}
+    return {"erased": False, "disclosed_fields": disclosed, **blank, **values}
 
 
 def _matching_ids(
@@ -120,10 +135,11 @@ def _matching_ids(
         .exclude(pk=exclude)
         .order_by("created_at", "id")
     )
-    # Only people whose identity the user may already see: a match on someone seen by
-    # pseudonym only would disclose their identity without consent.
-    visible = person_identity_visible_ids(user=user, people=candidates)
-    return [p.pk for p in candidates if p.pk in visible]
+    # Only people whose matched fields the user may already read: a match on someone seen by
+    # pseudonym only, or under a consent that withholds the family name or birth date, would
+    # confirm what the consent does not disclose.
+    fields = person_identity_fields(user=user, people=candidates)
+    return [p.pk for p in candidates if fields.get(p.pk, frozenset()) >= MATCHED_FIELDS]
 
 
 def person_possible_duplicates(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import Conflict, ValidationFailed
-from referral.models import Consent, ConsentMethod, Person
+from referral.models import Consent, ConsentMethod, DisclosedField, Person
 from referral.services.people import person_change_check
 from services_directory.models import Organization, Stage
 
@@ -84,10 +84,12 @@ def consent_create(
     method: str,
     expires_at: datetime | None = None,
     expires_on_event: str | None = None,
+    disclosed_fields: Sequence[str] | None = None,
 ) -> Consent:
     """Record the person's consent, given now, as disclosed by the actor's organisation, which
-    must be the one that recorded the person. The audit event names the recipients, stages,
-    method and expiry, never the free text."""
+    must be the one that recorded the person. ``disclosed_fields`` names the identifying
+    fields it discloses (None: all five). The audit event names the recipients, stages,
+    fields, method and expiry, never the free text."""
     membership = person_change_check(actor=actor, person=person)
     if person.erased_at is not None:
         raise Conflict("This person's record was erased.", code="person_erased")
@@ -104,12 +106,24 @@ def consent_create(
         now=now,
     )
     organizations = _recipient_organizations(recipients, errors) if recipients else []
+    if disclosed_fields is None:
+        disclosed_fields = list(DisclosedField.values)
+    unknown_fields = sorted(set(disclosed_fields) - set(DisclosedField.values))
+    if unknown_fields:
+        errors["disclosed_fields"] = [
+            f"Unknown field(s): {', '.join(unknown_fields)}. "
+            f"Known: {', '.join(DisclosedField.values)}."
+        ]
+    elif not disclosed_fields:
+        errors["disclosed_fields"] = ["Name at least one field, or leave it out for all."]
+    disclosed_fields = [f for f in DisclosedField.values if f in set(disclosed_fields)]
     if errors:
         raise ValidationFailed(f"Invalid input: {', '.join(errors)}.", errors=errors)
     consent = Consent.objects.create(
         person=person,
         disclosing_organization_id=membership.organization_id,
         stages=stages,
+        disclosed_fields=disclosed_fields,
         information=information.strip(),
         purpose=purpose.strip(),
         method=method,
@@ -127,6 +141,7 @@ def consent_create(
             "person": str(person.pk),
             "recipients": sorted(str(o.pk) for o in organizations),
             "stages": stages,
+            "disclosed_fields": disclosed_fields,
             "method": method,
             "expires_at": expires_at.isoformat() if expires_at else None,
             "expires_on_event": bool(consent.expires_on_event),

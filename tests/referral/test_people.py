@@ -106,6 +106,7 @@ def test_person_create_with_a_pseudonym_only(net):
     assert person.blind_index == "" and person.given_name_enc is None
     assert selectors.person_identity(user=net.volunteer, person=person) == {
         "erased": False,
+        "disclosed_fields": list(selectors.IDENTIFYING_FIELDS),
         **dict.fromkeys(selectors.IDENTIFYING_FIELDS),
     }
     assert events(AuditAction.READ, person) == []  # nothing identifying was read
@@ -206,6 +207,7 @@ def test_person_erase_shreds_the_key_keeps_the_rows_and_is_idempotent(net, perso
     assert_no_plaintext(erase)
     assert selectors.person_identity(user=net.volunteer, person=erased) == {
         "erased": True,
+        "disclosed_fields": list(selectors.IDENTIFYING_FIELDS),
         **dict.fromkeys(selectors.IDENTIFYING_FIELDS),
     }
     assert verify_chain().ok
@@ -242,7 +244,11 @@ def test_the_recording_organisation_reads_identity_and_the_read_is_audited(net, 
     identity = selectors.person_identity(user=net.volunteer, person=person)
 
     # then
-    assert identity == {"erased": False, **IDENTITY}
+    assert identity == {
+        "erased": False,
+        "disclosed_fields": list(selectors.IDENTIFYING_FIELDS),
+        **IDENTITY,
+    }
     (read,) = events(AuditAction.READ, person)
     assert read.actor_id == net.volunteer.pk
     assert read.organization_id == str(net.outreach.pk)
@@ -569,6 +575,7 @@ def test_api_detail_for_the_owner_shows_and_audits_identity(client_for, net, per
     body = response.json()
     assert body["identity"] == {
         "erased": False,
+        "disclosed_fields": list(selectors.IDENTIFYING_FIELDS),
         "given_name": "Amélie",
         "family_name": "Dupont-Silva",
         "birth_date": "1990-04-12",
@@ -693,7 +700,11 @@ def test_erase_person_command_shreds_and_the_audit_chain_still_verifies(
     assert f"Erased person {person.pk}" in out and "1 referral(s)" in out
     body = client_for(net.volunteer).get(f"{PEOPLE_URL}{person.pk}/").json()
     assert body["erased"] is True
-    assert body["identity"] == {"erased": True, **dict.fromkeys(selectors.IDENTIFYING_FIELDS)}
+    assert body["identity"] == {
+        "erased": True,
+        "disclosed_fields": list(selectors.IDENTIFYING_FIELDS),
+        **dict.fromkeys(selectors.IDENTIFYING_FIELDS),
+    }
     receiver = client_for(net.provider).get(f"{PEOPLE_URL}{person.pk}/").json()
     assert receiver["identity"] is None
     assert Referral.objects.filter(pk=referral.pk).exists()
