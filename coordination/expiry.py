@@ -51,15 +51,11 @@ def referrals_due_for_expiry(*, now: datetime, limit: int = SWEEP_BATCH) -> list
 
 
 def coordinator_organizations(*, referral: Referral) -> QuerySet[Organization]:
-    """Organisations with a coordinator in a task force that has the sender's or the
-    receiver's organisation (DESIGN.md: coordinators see their task forces' referrals)."""
+    """Organisations with a coordinator in the task force the referral was made in
+    (DESIGN.md: coordinators see their own task force's referrals only)."""
     return (
         Organization.objects.filter(
-            memberships__role=Role.COORDINATOR,
-            task_forces__organizations__in=[
-                referral.sender_organization_id,
-                referral.receiving_organization_id,
-            ],
+            memberships__role=Role.COORDINATOR, task_forces=referral.task_force_id
         )
         .distinct()
         .order_by("pk")

@@ -340,8 +340,10 @@ def flow_counts(
     task_force_id: int | None = None,
     use_rollup: bool = True,
 ) -> FlowCounts:
-    """The true counts of flows touching these organisations (as sender or receiver of the
-    referral, or as the organisation that logged the contact) in ``[since, until)``.
+    """The true counts of flows in ``[since, until)``: for a task force (``task_force_id``)
+    the referrals made in it and the contacts its organisations logged; else those touching
+    these organisations (as sender or receiver of the referral, or as the organisation that
+    logged the contact).
 
     The rollup holds one task force's or one organisation's rows: it is used for a task
     force (``task_force_id``, whose organisations are ``organization_ids``) or for a single
@@ -387,7 +389,7 @@ def flow_counts(
             pathway,
         )
     if live_runs:
-        _add_live(counts, organization_ids, live_runs, pathway)
+        _add_live(counts, organization_ids, live_runs, pathway, task_force_id)
     return counts
 
 
@@ -437,16 +439,23 @@ def _add_rollup(
 
 
 def live_events(
-    organization_ids, runs, pathway: str | None = None, *, with_scope: bool = True
+    organization_ids,
+    runs,
+    pathway: str | None = None,
+    *,
+    with_scope: bool = True,
+    task_force_id: int | None = None,
 ) -> QuerySet:
-    """Referral events in these day runs touching these organisations (all of them for the
-    rollup: ``with_scope=False``)."""
+    """Referral events in these day runs of referrals made in this task force, else touching
+    these organisations (all of them for the rollup: ``with_scope=False``)."""
     in_days = _any_of(
         [Q(created_at__gte=day_start(a), created_at__lt=day_start(b)) for a, b in runs]
     )
     # ``to_status IN (all)`` lets the (to_status, created_at) index serve the date range.
     events = ReferralEvent.objects.filter(in_days, to_status__in=ReferralStatus.values)
-    if with_scope:
+    if with_scope and task_force_id is not None:
+        events = events.filter(referral__task_force_id=task_force_id)
+    elif with_scope:
         events = events.filter(
             Q(referral__sender_organization_id__in=organization_ids)
             | Q(referral__receiving_organization_id__in=organization_ids)
@@ -470,8 +479,10 @@ def live_contacts(
     return contacts
 
 
-def _add_live(counts: FlowCounts, organization_ids, runs, pathway: str | None) -> None:
-    events = live_events(organization_ids, runs, pathway)
+def _add_live(
+    counts: FlowCounts, organization_ids, runs, pathway: str | None, task_force_id=None
+) -> None:
+    events = live_events(organization_ids, runs, pathway, task_force_id=task_force_id)
     for row in transition_groups(events):
         key = (row["pathway"], row["stage"], row["from_step"], row["to_status"])
         counts.steps[key].add(

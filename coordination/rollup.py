@@ -1,5 +1,5 @@
 """The nightly flow rollup: per UTC day, referral transitions per pathway, stage and step with
-their duration histograms, for each task force (referrals its organisations sent or received)
+their duration histograms, for each task force (the referrals made in it)
 and each organisation (referrals it sent or received), and contacts per organisation and
 pathway. A task force's rows count the organisations it has when the rollup runs.
 The flows API reads these for the days in ``RollupRun`` and live
@@ -46,7 +46,6 @@ from coordination.models import (
     RollupRun,
 )
 from referral.models import Contact, ReferralEvent
-from services_directory.models import TaskForce
 
 TRAILING_DAYS = 7
 BLOCK_DAYS = 31
@@ -97,16 +96,14 @@ def _rollup_block(since: date, until: date) -> None:
         "organization_id",
         lambda row: row[receiver],
     )
-    # each task force: the referrals its organisations sent or received, once
-    for task_force in TaskForce.objects.prefetch_related("organizations"):
-        members = [o.pk for o in task_force.organizations.all()]
-        if not members:
-            continue
-        in_task_force = events.filter(
-            Q(**{f"{sender}__in": members}) | Q(**{f"{receiver}__in": members})
-        )
-        add(transition_groups(in_task_force, by=("day",), all_journeys=True), "task_force_id",
-            lambda row, pk=task_force.pk: pk)  # fmt: skip
+    # each task force: the referrals made in it (``Referral.task_force``), once
+    task_force = "referral__task_force_id"
+    add(
+        transition_groups(events.exclude(**{f"{task_force}__isnull": True}),
+                          by=("day", task_force), all_journeys=True),
+        "task_force_id",
+        lambda row: row[task_force],
+    )  # fmt: skip
     DailyTransitionRollup.objects.bulk_create(
         (
             DailyTransitionRollup(

@@ -20,19 +20,28 @@ How one keyed request runs (``idempotent``):
 If the process dies between 1 and 2 the record stays ``in_progress`` with nothing committed
 behind it; after ``ABANDONED_AFTER`` a retry takes it over and runs the view. Records are
 deleted after ``CONTINUUM_IDEMPOTENCY_RETENTION_DAYS`` (``idempotency_records_purge``).
+
+No plaintext is kept. ``core`` holds no keys and imports no app, so an app registers an
+``AnswerVault`` (the referral app does, in its ``AppConfig.ready``) that seals each stored
+answer and keys the request fingerprint. A view says whom its answer concerns with
+``answer_concerns(request, subject=person_id, resource=object_id)``; the vault seals such an
+answer under that person's data key, and ``idempotency_answers_shred(subject=...)`` (called
+by erasure) drops it. A replay whose answer can no longer be opened answers as the object
+reads now: through the view's ``replay`` hook (``@idempotent(replay=...)``), else the stored
+status with ``{"id": resource, "erased": true}``.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -85,26 +94,87 @@ def _in_progress() -> Conflict:
 
 
 PostHandler = Callable[..., Response]
+# replay(view, request, resource, status, *args, **kwargs): the answer for a replay whose
+# stored answer cannot be opened any more (the person it concerns was erased).
+ReplayHandler = Callable[..., Response]
+
+
+class AnswerVault(Protocol):
+    """Seals stored answers; registered by an app that holds keys (``answer_vault_register``)."""
+
+    def seal(self, *, record_id: int, subject: str, body: bytes) -> tuple[str, bytes | None]:
+        """``(key_ref, blob)``: ``body`` sealed, under ``subject``'s key when there is one;
+        ``(SHREDDED, None)`` when nothing may be kept about the subject (erased)."""
+        ...
+
+    def open(self, *, record_id: int, subject: str, key_ref: str, blob: bytes) -> bytes | None:
+        """The body, or None when it cannot be opened any more (the subject was erased)."""
+        ...
+
+    def digest(self, data: bytes) -> str:
+        """A keyed digest (hex, 64 characters) for request fingerprints."""
+        ...
+
+
+_vault: AnswerVault | None = None
+# ``response_key_ref`` of an answer that was dropped because of whom it concerned.
+SHREDDED = "shredded"
+
+
+def answer_vault_register(vault: AnswerVault | None) -> None:
+    global _vault  # noqa: PLW0603 - the one registry, set once at start-up
+    _vault = vault
+
+
+def _the_vault() -> AnswerVault:
+    if _vault is None:
+        raise ImproperlyConfigured(
+            "No idempotency AnswerVault is registered: stored answers would be plaintext."
+        )
+    return _vault
+
+
+def answer_concerns(request: Request, *, subject: object = None, resource: object = None) -> None:
+    """Tell ``idempotent`` whom this request's answer concerns (a person id) and which object
+    it made: the answer is then sealed under that person's key and shredded with them."""
+    if subject is not None:
+        request._idempotency_subject = str(subject)
+    if resource is not None:
+        request._idempotency_resource = str(resource)
+
+
+def idempotency_answers_shred(*, subject: object) -> int:
+    """Drop every stored answer that concerns ``subject`` (erasure); a replay of one of those
+    keys then answers as the object reads now. Returns how many were dropped."""
+    return (
+        IdempotencyRecord.objects.filter(subject=str(subject))
+        .exclude(response_key_ref=SHREDDED)
+        .update(response_sealed=None, response_key_ref=SHREDDED)
+    )
 
 
 def request_fingerprint(*, method: str, path: str, data: Any) -> str:
-    """SHA-256 of method, path and the parsed body as canonical JSON (sorted keys)."""
+    """Keyed digest of method, path and the parsed body as canonical JSON (sorted keys): the
+    stored fingerprint cannot confirm a guessed body (a note) without the key."""
     if hasattr(data, "lists"):  # a QueryDict from a form body: keep repeated values
         data = dict(data.lists())
     body = json.dumps(
         data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=JSONEncoder
     )
-    return hashlib.sha256(f"{method.upper()}\n{path}\n{body}".encode()).hexdigest()
+    return _the_vault().digest(f"{method.upper()}\n{path}\n{body}".encode())
 
 
-def idempotent(post: PostHandler) -> PostHandler:
-    """Decorate an ``APIView.post`` so that it honours the ``Idempotency-Key`` header.
+def idempotent(post: PostHandler | None = None, *, replay: ReplayHandler | None = None) -> Any:
+    """Decorate an ``APIView.post`` so that it honours the ``Idempotency-Key`` header
+    (``@idempotent`` or ``@idempotent(replay=...)``).
 
     Without the header the view runs as usual. With it: the first request runs the view and
-    stores its answer; a retry with the same key and body gets that answer again with
+    stores its answer, sealed; a retry with the same key and body gets that answer again with
     ``Idempotency-Replayed: true`` and writes nothing; the same key with a different request
     is 422; the same key while the first request still runs is 409. A malformed key is 400.
     """
+    if post is None:
+        return functools.partial(idempotent, replay=replay)
 
     @functools.wraps(post)
     def wrapper(view: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -126,8 +196,8 @@ def idempotent(post: PostHandler) -> PostHandler:
             path=request.path,
             fingerprint=fingerprint,
         )
-        if isinstance(record, Response):
-            return record
+        if isinstance(record, IdempotencyRecord) and record.state == IdempotencyRecord.State.DONE:
+            return _replay(record, replay, view, request, *args, **kwargs)
         return _run(post, record, view, request, *args, **kwargs)
 
     return extend_schema(parameters=[KEY_PARAMETER])(wrapper)
@@ -144,10 +214,8 @@ def idempotency_records_purge(*, now: datetime | None = None) -> int:
 # --- internals -----------------------------------------------------------------------------
 
 
-def _claim(
-    *, user, key: str, method: str, path: str, fingerprint: str
-) -> IdempotencyRecord | Response:
-    """The new in-progress record this request owns, or the answer to give instead."""
+def _claim(*, user, key: str, method: str, path: str, fingerprint: str) -> IdempotencyRecord:
+    """The new in-progress record this request owns, or the done record to replay."""
     for _ in range(_CLAIM_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -169,11 +237,7 @@ def _claim(
                 errors={HEADER: ["reused with a different request"]},
             )
         if existing.state == IdempotencyRecord.State.DONE:
-            return Response(
-                existing.response_body,
-                status=existing.response_status,
-                headers={REPLAYED_HEADER: "true"},
-            )
+            return existing
         if _take_over_abandoned(existing):
             return existing
         raise _in_progress()
@@ -207,7 +271,7 @@ def _run(
             if response.status_code >= 500:
                 transaction.set_rollback(True)
             else:
-                _store(record, response)
+                _store(record, response, request)
     except Exception as exc:  # noqa: BLE001 - the record must go whatever the view raised
         try:
             response = view.handle_exception(exc)
@@ -218,21 +282,63 @@ def _run(
             _release(record)
         else:
             with transaction.atomic():
-                _store(record, response)
+                _store(record, response, request)
         return response
     if response.status_code >= 500:
         _release(record)
     return response
 
 
-def _store(record: IdempotencyRecord, response: Response) -> None:
+def _replay(
+    record: IdempotencyRecord,
+    replay: ReplayHandler | None,
+    view: APIView,
+    request: Request,
+    *args: Any,
+    **kwargs: Any,
+) -> Response:
+    headers = {REPLAYED_HEADER: "true"}
+    body = None
+    if record.response_sealed is not None:
+        opened = _the_vault().open(
+            record_id=record.pk,
+            subject=record.subject,
+            key_ref=record.response_key_ref,
+            blob=bytes(record.response_sealed),
+        )
+        if opened is not None:
+            return Response(json.loads(opened), status=record.response_status, headers=headers)
+    elif record.response_key_ref != SHREDDED:
+        # Nothing was sealed because there was no body (or it predates sealing).
+        return Response(body, status=record.response_status, headers=headers)
+    if replay is not None:
+        response = replay(view, request, record.resource, record.response_status, *args, **kwargs)
+        response.status_code = record.response_status
+        response[REPLAYED_HEADER] = "true"
+        return response
+    return Response(
+        {"id": record.resource or None, "erased": True},
+        status=record.response_status,
+        headers=headers,
+    )
+
+
+def _store(record: IdempotencyRecord, response: Response, request: Request) -> None:
     data = getattr(response, "data", None)
-    # Stored exactly as the client will read it: UUIDs, dates and decimals as JSON text.
-    body = None if data is None else json.loads(JSONRenderer().render(data))
+    subject = getattr(request, "_idempotency_subject", "")
+    sealed, key_ref = None, ""
+    if data is not None:
+        # Sealed exactly as the client will read it: UUIDs, dates and decimals as JSON text.
+        key_ref, sealed = _the_vault().seal(
+            record_id=record.pk, subject=subject, body=JSONRenderer().render(data)
+        )
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         state=IdempotencyRecord.State.DONE,
         response_status=response.status_code,
-        response_body=body,
+        response_sealed=sealed,
+        response_key_ref=key_ref,
+        subject=subject,
+        resource=getattr(request, "_idempotency_resource", ""),
     )
 
 

@@ -7,7 +7,8 @@ from django.db import models
 
 
 class IdempotencyRecord(models.Model):
-    """The first answer to a POST with an ``Idempotency-Key``, kept to replay retries."""
+    """The first answer to a POST with an ``Idempotency-Key``, kept (sealed) to replay
+    retries."""
 
     class State(models.TextChoices):
         IN_PROGRESS = "in_progress", "In progress"
@@ -20,7 +21,15 @@ class IdempotencyRecord(models.Model):
     request_fingerprint = models.CharField(max_length=64)
     state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
     response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
+    # The answer, never in plain text: sealed by the registered ``AnswerVault`` (the referral
+    # app seals it under the data key of the person it concerns, so erasure shreds it).
+    # NULL when there was no body, or once shredded.
+    response_sealed = models.BinaryField(null=True, editable=False)
+    response_key_ref = models.CharField(max_length=64, blank=True, editable=False)
+    # Whom the answer concerns (a person id, opaque here) and which object it made, so that
+    # erasure finds the record and a replay after it can answer as the object reads now.
+    subject = models.CharField(max_length=64, blank=True, db_index=True)
+    resource = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,8 +8,8 @@
   so a ciphertext cannot be moved to another person or field.
 - Erasure destroys the wrapped key: every ciphertext of the person becomes noise at once,
   wherever it is, while the rows (dates, statuses, counts) stay for the flows.
-- Text not about a known person (an anonymous contact's notes) is encrypted under the master
-  key directly.
+- Text not about a known person (an anonymous contact's notes, an anonymous referral's
+  reasons) is encrypted under the master key directly, bound to the organisation and row.
 - The blind index is an HMAC-SHA-256 over normalised names and birth date under its own key:
   exact duplicate detection without storing plaintext.
 
@@ -102,6 +102,60 @@ def master_decrypt(*, key_id: str, blob: bytes, context: str) -> str:
     if key_id not in keys.keys:
         raise Unreadable(f"master key {key_id!r} is not in the keyring")
     return _open(keys.keys[key_id], blob, f"{VERSION}|{context}".encode()).decode()
+
+
+def text_seal(
+    *, person, organization_id, context: str, value: str | None
+) -> tuple[str, bytes | None]:
+    """Seal free text about a person: ``(key_id, blob)`` to store.
+
+    Under the person's data key when there is a person (``PERSON_KEY``; erasing them shreds
+    it), else under the current master key bound to ``organization_id``. ``person`` is any
+    object with ``pk``, ``data_key_id`` and ``wrapped_data_key`` (migrations pass historical
+    rows). Empty text is ``("", None)``. Raises ``Unreadable`` for an erased person: nothing
+    new may be kept about them."""
+    if not value:
+        return "", None
+    if person is not None:
+        key = data_key_unwrap(
+            person_id=str(person.pk),
+            key_id=person.data_key_id,
+            wrapped=None if person.wrapped_data_key is None else bytes(person.wrapped_data_key),
+        )
+        return PERSON_KEY, field_encrypt(
+            data_key=key, person_id=str(person.pk), field=context, value=value
+        )
+    return master_encrypt(value=value, context=f"organization|{organization_id}|{context}")
+
+
+def text_open(
+    *, person, organization_id, context: str, key_id: str, blob: bytes | None
+) -> str | None:
+    """The text ``text_seal`` sealed; None when there is none. Raises ``Unreadable`` after
+    erasure or tampering."""
+    if blob is None:
+        return None
+    blob = bytes(blob)
+    if key_id == PERSON_KEY:
+        if person is None:
+            raise Unreadable("sealed under a person's key, but no person")
+        key = data_key_unwrap(
+            person_id=str(person.pk),
+            key_id=person.data_key_id,
+            wrapped=None if person.wrapped_data_key is None else bytes(person.wrapped_data_key),
+        )
+        return field_decrypt(data_key=key, person_id=str(person.pk), field=context, blob=blob)
+    return master_decrypt(
+        key_id=key_id, blob=blob, context=f"organization|{organization_id}|{context}"
+    )
+
+
+def referral_reason_context(referral_id) -> str:
+    return f"referral|{referral_id}|reason"
+
+
+def event_reason_context(event_id) -> str:
+    return f"referral-event|{event_id}|reason"
 
 
 def _normalise(text: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from referral.models import Referral, ReferralStatus
+from referral.reasons import OUTCOMES, reason_label
 
 TASK_STATUS = {
     ReferralStatus.SENT: "requested",
@@ -50,10 +51,11 @@ def referral_bundle(
     referral: Referral,
     *,
     identity: dict[str, Any] | None,
-    include_reason: bool,
-    events: list | None = None,
+    reason: str | None,
 ) -> dict[str, Any]:
-    """The Bundle. ``identity`` holds decrypted fields the reader may see, or None."""
+    """The Bundle. ``identity`` holds decrypted fields the reader may see, or None;
+    ``reason`` the referral's own reason where the reader may see it, or None. The Task's
+    ``statusReason`` carries the coded reason and its label, never a note."""
     request_id, task_id = f"sr-{referral.pk}", f"task-{referral.pk}"
     subject: dict[str, Any]
     contained: list[dict[str, Any]] = []
@@ -112,8 +114,8 @@ def referral_bundle(
     }
     if contained:
         service_request["contained"] = contained
-    if include_reason and referral.reason:
-        service_request["reasonCode"] = [{"text": referral.reason}]
+    if reason:
+        service_request["reasonCode"] = [{"text": reason}]
     if referral.parent_id:
         service_request["basedOn"] = [
             {"identifier": {"system": f"{SYSTEM}:referral", "value": str(referral.parent_id)}}
@@ -136,17 +138,33 @@ def referral_bundle(
         "requester": {"display": referral.sender_organization.name},
         "owner": {"display": referral.receiving_organization.name},
     }
-    last = (events or [None])[-1]
-    if (
-        last is not None
-        and last.reason
-        and referral.status
-        in (
-            ReferralStatus.DECLINED,
-            ReferralStatus.WITHDRAWN,
-        )
-    ):
-        task["statusReason"] = {"text": last.reason}
+    if referral.status_reason_code:
+        label = reason_label(referral.status, referral.status_reason_code)
+        task["statusReason"] = {
+            "coding": [
+                {
+                    "system": f"{SYSTEM}:reason-code:{referral.status}",
+                    "code": referral.status_reason_code,
+                    "display": label,
+                }
+            ],
+            "text": label,
+        }
+    if referral.outcome:
+        task["output"] = [
+            {
+                "type": {"text": "outcome"},
+                "valueCodeableConcept": {
+                    "coding": [
+                        {
+                            "system": f"{SYSTEM}:outcome",
+                            "code": referral.outcome,
+                            "display": OUTCOMES[referral.outcome],
+                        }
+                    ]
+                },
+            }
+        ]
 
     base = "urn:uuid:"
     return {

@@ -16,7 +16,7 @@ from django.db import models
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from services_directory.models import Organization, Service, Stage
+from services_directory.models import Organization, Service, Stage, TaskForce
 
 REDISCLOSURE_NOTICE = (
     "This information has been disclosed to you from records protected by federal "
@@ -225,9 +225,19 @@ class Referral(models.Model):
     receiving_organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="referrals_received"
     )
+    # The task force in which the hand-off is made (one the sender's organisation shares with
+    # the service's): its coordinators, board, flows and conferences see it, no other's.
+    # Null only for rows from before it was recorded whose organisations share none.
+    task_force = models.ForeignKey(
+        TaskForce, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
     stage = models.CharField(max_length=20, choices=Stage.choices)
     pathway = models.CharField(max_length=24, choices=Pathway.choices)
-    reason = models.TextField(blank=True)
+    # The sender's free text (why referred), sealed like identity (``referral.crypto``,
+    # ``text_seal``): under the person's data key, else under the master key bound to the
+    # sending organisation. Read by the sender and the receiver only.
+    reason_enc = models.BinaryField(null=True, editable=False)
+    reason_key_id = models.CharField(max_length=64, blank=True, editable=False)
     urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
@@ -245,6 +255,10 @@ class Referral(models.Model):
         max_length=12, choices=ReferralStatus.choices, default=ReferralStatus.SENT
     )
     status_changed_at = models.DateTimeField()
+    # The coded reason and outcome of the latest transition (``referral.reasons``): what
+    # every party sees, kept here so that lists need no event lookups.
+    status_reason_code = models.CharField(max_length=32, blank=True)
+    outcome = models.CharField(max_length=16, blank=True)
     sla_due_at = models.DateTimeField(help_text="When a referral still sent expires.")
     # When this person's way along the continuum began: the originating contact, else the
     # first referral of the forwarding chain, else this referral. Flows measure "time from
@@ -298,7 +312,14 @@ class ReferralEvent(models.Model):
     )
     from_status = models.CharField(max_length=12, choices=ReferralStatus.choices, blank=True)
     to_status = models.CharField(max_length=12, choices=ReferralStatus.choices)
-    reason = models.TextField(blank=True)
+    # From the published code set of ``to_status`` (``referral.reasons``); seen by every party.
+    reason_code = models.CharField(max_length=32, blank=True)
+    outcome = models.CharField(max_length=16, blank=True, help_text="For completed.")
+    # The optional free-text note, sealed (see Referral.reason_enc); read by the receiving
+    # organisation when it wrote it, by both ends when the sender wrote it, never by
+    # coordinators.
+    reason_enc = models.BinaryField(null=True, editable=False)
+    reason_key_id = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField()
     # Seconds spent in ``from_status``, and since the journey began: stored at transition
     # time so that flows take medians and percentiles with plain aggregates.

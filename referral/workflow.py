@@ -4,7 +4,7 @@ sent -> accepted -> engaged -> completed
   |        |          |-> disengaged (lost to follow-up)
   |        |          |-> forwarded
   |        |-> forwarded (a new referral to the next stage, linked as its child)
-  |-> declined (reason required; the sender is told and can re-refer)
+  |-> declined (coded reason required, ``referral.reasons``; the sender is told and can re-refer)
   |-> expired (no answer within the service's SLA; coordinators are alerted)
 sent|accepted -> withdrawn (by the sender)
 """
@@ -37,7 +37,6 @@ TRANSITIONS: dict[tuple[str, str], Side] = {
     (S.ENGAGED, S.FORWARDED): Side.RECEIVER,
 }
 
-REASON_REQUIRED = frozenset({S.DECLINED, S.WITHDRAWN})
 OPEN = frozenset({S.SENT, S.ACCEPTED, S.ENGAGED})
 CLOSED = frozenset(set(S) - OPEN)
 

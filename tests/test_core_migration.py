@@ -34,9 +34,56 @@ def test_moving_the_table_keeps_its_rows(django_user_model):
         executor = MigrationExecutor(connection)
         executor.migrate(AFTER)
 
+    try:
+        IdempotencyRecord = executor.loader.project_state(AFTER).apps.get_model(  # noqa: N806
+            "core", "IdempotencyRecord"
+        )
+        assert IdempotencyRecord._meta.db_table == "core_idempotencyrecord"
+        moved = IdempotencyRecord.objects.get(key="k-1")
+        assert (moved.user_id, moved.response_status, moved.response_body) == (
+            user.pk,
+            201,
+            {"id": 1},
+        )
+        assert "services_directory_idempotencyrecord" not in connection.introspection.table_names()
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sealing_answers_drops_the_plaintext_column_and_keeps_the_record(django_user_model):
+    """core 0002: the plaintext body goes; a retry of that key replays the status with the
+    fallback body (``core.idempotency``), so nothing is written twice."""
+    user = django_user_model.objects.create(username="phone-2")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("core", "0001_initial")])
+    try:
+        old = executor.loader.project_state([("core", "0001_initial")]).apps.get_model(
+            "core", "IdempotencyRecord"
+        )
+        old.objects.create(
+            user_id=user.pk,
+            key="k-2",
+            method="POST",
+            path="/api/v1/referrals/x/notes/",
+            request_fingerprint="f" * 64,
+            state="done",
+            response_status=201,
+            response_body={"text": "plaintext note"},
+        )
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
     from core.models import IdempotencyRecord
 
-    assert IdempotencyRecord._meta.db_table == "core_idempotencyrecord"
-    moved = IdempotencyRecord.objects.get(key="k-1")
-    assert (moved.user_id, moved.response_status, moved.response_body) == (user.pk, 201, {"id": 1})
-    assert "services_directory_idempotencyrecord" not in connection.introspection.table_names()
+    kept = IdempotencyRecord.objects.get(key="k-2")
+    assert (kept.state, kept.response_status, kept.response_sealed) == ("done", 201, None)
+    columns = [
+        c.name
+        for c in connection.introspection.get_table_description(
+            connection.cursor(), "core_idempotencyrecord"
+        )
+    ]
+    assert "response_body" not in columns

@@ -67,6 +67,8 @@ class BoardItemOutput(serializers.Serializer):
         return {
             "id": str(r.pk),
             "status": r.status,
+            # the coded reason, never a note (coordinators read no free text)
+            "reason_code": r.status_reason_code,
             "urgency": r.urgency,
             "pathway": r.pathway,
             "stage": r.stage,

@@ -48,7 +48,6 @@ from coordination.models import BoardItemState, BoardRule
 from coordination.selectors import (
     coordinated_task_force_get,
     coordinated_task_forces,
-    task_force_organization_ids,
 )
 from core.errors import NotFound, ValidationFailed
 from referral.models import Person, Referral, ReferralStatus
@@ -142,11 +141,9 @@ def _display_name(referral: Referral) -> str:
 
 
 def task_force_referrals(*, task_force: TaskForce) -> QuerySet[Referral]:
-    organization_ids = task_force_organization_ids(task_force=task_force)
-    return Referral.objects.filter(
-        Q(sender_organization_id__in=organization_ids)
-        | Q(receiving_organization_id__in=organization_ids)
-    )
+    """The referrals made in this task force; not those of another task force that shares
+    one of its organisations."""
+    return Referral.objects.filter(task_force=task_force)
 
 
 def _for_board(referrals: QuerySet[Referral]) -> QuerySet[Referral]:

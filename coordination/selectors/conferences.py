@@ -38,7 +38,7 @@ def conference_get(*, user, conference_id: int) -> CaseConference:
                     "referral__to_service", "referral__receiving_organization"
                 )
                 .prefetch_related(Prefetch("person", queryset=Person.objects.only(*_PERSON_FIELDS)))
-                .defer("referral__reason")
+                .defer("referral__reason_enc")
                 .order_by("position", "id"),
             ),
             Prefetch(

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from core.api.pagination import Pagination
 from core.api.params import StrictBodySerializer, StrictQuerySerializer
-from core.idempotency import idempotent
+from core.idempotency import answer_concerns, idempotent
 from referral.api.people import OrganizationReference
 from referral.models import Consent, ConsentMethod, DisclosedField
 from referral.selectors import access
@@ -133,6 +133,7 @@ class PersonConsentListApi(APIView):
     @idempotent
     def post(self, request, person_id):
         person = person_get(user=request.user, person_id=person_id)
+        answer_concerns(request, subject=person.pk)
         params = ConsentInput(data=request.data)
         params.is_valid(raise_exception=True)
         values = params.validated_data
@@ -165,6 +166,7 @@ class ConsentRevokeApi(APIView):
     @idempotent
     def post(self, request, consent_id):
         consent = selectors.consent_get(user=request.user, consent_id=consent_id)
+        answer_concerns(request, subject=consent.person_id, resource=consent.pk)
         services.consent_revoke(actor=request.user, consent=consent)
         consent = selectors.consent_get(user=request.user, consent_id=consent_id)
         return Response(_render(consent))

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from core.api.pagination import Pagination
 from core.api.params import StrictBodySerializer, StrictQuerySerializer
-from core.idempotency import idempotent
+from core.idempotency import answer_concerns, idempotent
 from referral.models import Person
 from referral.selectors import people as selectors
 from referral.services import people as services
@@ -185,6 +185,7 @@ class PersonListApi(APIView):
         params.is_valid(raise_exception=True)
         values = params.validated_data
         person = services.person_create(actor=request.user, **values)
+        answer_concerns(request, subject=person.pk, resource=person.pk)
         person = selectors.person_get(user=request.user, person_id=person.pk)
         duplicates = selectors.person_possible_duplicates(
             user=request.user,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,9 +13,10 @@ from audit.services import audit_record
 from core.api.pagination import Pagination
 from core.api.params import StrictQuerySerializer
 from core.errors import NotFound, ValidationFailed
-from core.idempotency import idempotent
+from core.idempotency import answer_concerns, idempotent
 from referral import fhir
 from referral.models import Contact, Pathway, ReferralStatus, Urgency
+from referral.reasons import OUTCOMES, reason_codes_published, reason_label
 from referral.selectors import referrals as selectors
 from referral.selectors.access import membership_of
 from referral.selectors.people import person_identity
@@ -30,9 +31,15 @@ class OrganizationRef(serializers.Serializer):
     kind = serializers.CharField()
 
 
+class ReasonOutput(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+
+
 class ReferralOutput(serializers.Serializer):
-    """What every reader of a referral may see: status and dates, never notes. The reason is
-    for the sender and the receiver; coordinators see pseudonyms and statuses only."""
+    """What every reader of a referral may see: status, dates, the coded reason and outcome
+    of the latest step, never notes. The referral's own reason (the sender's free text) is
+    for the sender and the receiver; coordinators see pseudonyms, statuses and codes only."""
 
     id = serializers.UUIDField()
     status = serializers.CharField()
@@ -47,8 +54,11 @@ class ReferralOutput(serializers.Serializer):
     receiving_organization = OrganizationRef()
     person = serializers.SerializerMethodField()
     identified = serializers.BooleanField()
+    task_force = serializers.IntegerField(source="task_force_id", allow_null=True)
     parent = serializers.UUIDField(source="parent_id", allow_null=True)
     reason = serializers.SerializerMethodField()
+    status_reason = serializers.SerializerMethodField()
+    outcome = serializers.CharField(allow_blank=True)
     relation = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
 
@@ -67,7 +77,16 @@ class ReferralOutput(serializers.Serializer):
         return {"id": str(referral.person_id), "display_name": referral.person.display_name}
 
     def get_reason(self, referral) -> str | None:
-        return referral.reason if self._relations(referral) & {"sender", "receiver"} else None
+        return selectors.referral_reason(user=self.context["user"], referral=referral)
+
+    @extend_schema_field(ReasonOutput(allow_null=True))
+    def get_status_reason(self, referral) -> dict | None:
+        if not referral.status_reason_code:
+            return None
+        return {
+            "code": referral.status_reason_code,
+            "label": reason_label(referral.status, referral.status_reason_code),
+        }
 
     def get_relation(self, referral) -> list[str]:
         return sorted(self._relations(referral))
@@ -84,6 +103,13 @@ class ReferralInput(serializers.Serializer):
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     contact = serializers.UUIDField(required=False, allow_null=True)
     client_uuid = serializers.UUIDField(required=False, allow_null=True)
+    task_force = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="The task force the referral is made in: needed only when your "
+        "organisation shares more than one with the service (a 400 on `task_force` lists "
+        "them). A service of no task force of yours is a 400 on `to_service`.",
+    )
     if_no_consent = serializers.ChoiceField(
         choices=["anonymous", "refuse"],
         required=False,
@@ -97,7 +123,25 @@ class ReferralInput(serializers.Serializer):
 
 class TransitionInput(serializers.Serializer):
     to = serializers.ChoiceField(choices=ReferralStatus.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    reason_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text="From the code set of `to` (GET /api/v1/reason-codes/): required for "
+        "declined, withdrawn, disengaged, and completed when not successful.",
+    )
+    outcome = serializers.ChoiceField(
+        choices=list(OUTCOMES.items()),
+        required=False,
+        help_text="Required for completed: successful or not_successful.",
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="An optional note, sealed at rest. A note by the receiving organisation is "
+        "read by it alone; a note by the sender by both ends; never by coordinators.",
+    )
     to_service = serializers.UUIDField(
         required=False, help_text="The next service, when forwarding."
     )
@@ -115,7 +159,12 @@ class ReferralListParams(StrictQuerySerializer):
 class EventOutput(serializers.Serializer):
     from_status = serializers.CharField()
     to_status = serializers.CharField()
-    reason = serializers.CharField()
+    reason_code = serializers.CharField(allow_blank=True)
+    reason_label = serializers.CharField(allow_blank=True)
+    outcome = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(
+        allow_null=True, help_text="The note, where you may read it (else null)."
+    )
     created_at = serializers.DateTimeField()
     organization = serializers.SerializerMethodField()
 
@@ -178,6 +227,7 @@ class ReferralListApi(APIView):
         person = None
         if values.get("person"):
             person = services.person_for_referral(user=request.user, person_id=values["person"])
+            answer_concerns(request, subject=person.pk)
         contact = None
         if values.get("contact"):
             membership = membership_of(request.user)
@@ -197,6 +247,7 @@ class ReferralListApi(APIView):
             contact=contact,
             client_uuid=values.get("client_uuid"),
             if_no_consent=values.get("if_no_consent") or "anonymous",
+            task_force=values.get("task_force"),
         )
         # Rendered from the objects in hand: the service, organisations and person were all
         # loaded to make the referral (a replayed one is fetched like any read).
@@ -228,6 +279,7 @@ class ReferralTransitionApi(APIView):
     @idempotent
     def post(self, request, referral_id):
         referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+        answer_concerns(request, subject=referral.person_id, resource=referral.pk)
         params = TransitionInput(data=request.data)
         params.is_valid(raise_exception=True)
         values = params.validated_data
@@ -239,6 +291,8 @@ class ReferralTransitionApi(APIView):
             actor=request.user,
             to=values["to"],
             reason=values.get("reason", ""),
+            reason_code=values.get("reason_code", ""),
+            outcome=values.get("outcome", ""),
             forward_to=forward_to,
             forward_urgency=values.get("urgency"),
         )
@@ -261,8 +315,17 @@ class ReferralNotesApi(APIView):
                 )
         return Response(NoteOutput(notes, many=True).data)
 
+    def _replay(self, request, resource, status_code, referral_id):
+        """A replayed note after its answer was shredded (the person erased): the note as
+        it reads now."""
+        notes = selectors.referral_notes(user=request.user, referral_id=referral_id)
+        note = next((n for n in notes if str(n["id"]) == resource), None)
+        if note is None:
+            raise NotFound()
+        return Response(NoteOutput(note).data)
+
     @extend_schema(request=NoteInput, responses={201: NoteOutput})
-    @idempotent
+    @idempotent(replay=_replay)
     def post(self, request, referral_id):
         # Only the receiving organisation: others get the same 404 as for a missing referral.
         selectors.referral_notes(user=request.user, referral_id=referral_id)
@@ -272,6 +335,7 @@ class ReferralNotesApi(APIView):
         note = services.referral_note_add(
             referral=referral, actor=request.user, text=params.validated_data["text"]
         )
+        answer_concerns(request, subject=referral.person_id, resource=note.pk)
         return Response(
             {
                 "id": note.pk,
@@ -292,7 +356,6 @@ class ReferralFhirApi(APIView):
     )
     def get(self, request, referral_id):
         referral = selectors.referral_get(user=request.user, referral_id=referral_id)
-        relations = selectors.relation_to(user=request.user, referral=referral)
         identity = None
         if referral.person is not None:
             # Decides, decrypts and audits the read; None where the reader may not see it.
@@ -302,10 +365,19 @@ class ReferralFhirApi(APIView):
         bundle = fhir.referral_bundle(
             referral,
             identity=identity,
-            include_reason=bool(relations & {"sender", "receiver"}),
-            events=list(referral.events.order_by("created_at", "id")),
+            reason=selectors.referral_reason(user=request.user, referral=referral),
         )
         return Response(bundle, content_type="application/fhir+json")
+
+
+class ReasonCodesApi(APIView):
+    @extend_schema(
+        responses={200: dict},
+        description="The published code sets of coded reasons per transition, with labels, "
+        "and the outcomes of a completion.",
+    )
+    def get(self, request):
+        return Response(reason_codes_published())
 
 
 class NotificationListApi(APIView):
@@ -336,4 +408,5 @@ urlpatterns = [
     path("referrals/<uuid:referral_id>/notes/", ReferralNotesApi.as_view(), name="referral-notes"),
     path("referrals/<uuid:referral_id>/fhir/", ReferralFhirApi.as_view(), name="referral-fhir"),
     path("notifications/", NotificationListApi.as_view(), name="notification-list"),
+    path("reason-codes/", ReasonCodesApi.as_view(), name="reason-codes"),
 ]

@@ -3,9 +3,9 @@
 Every read in ``referral.selectors`` goes through these, so a view never filters by hand:
 
 - a referral: its sender's and receiver's organisations (guardian group grants), and the
-  coordinators of a task force that either organisation belongs to;
+  coordinators of the task force it was made in (``Referral.task_force``);
 - a person's pseudonym: the organisation that recorded them, receivers of their referrals,
-  and those coordinators;
+  and the coordinators of a task force they were referred in;
 - a person's identifying fields: the organisation that recorded them (all fields), and a
   receiving organisation while an active consent covers it, only the fields those consents
   list (checked at read time, so revocation and expiry take effect at once); never
@@ -43,19 +43,20 @@ def membership_of(user) -> Membership | None:
         return None
 
 
-def coordinated_organization_ids(user) -> set[uuid.UUID]:
-    """The organisations of the task forces this user coordinates (empty for others)."""
+def coordinated_task_force_ids(user) -> set[int]:
+    """The task forces this user coordinates (empty for others): a coordinator sees their
+    referrals, and the people referred in them, whichever organisations made them."""
     membership = membership_of(user)
     if membership is None or membership.role != Role.COORDINATOR:
         return set()
-    cache = getattr(user, "_coordinated_organization_ids", None)
+    cache = getattr(user, "_coordinated_task_force_ids", None)
     if cache is None:
         cache = set(
-            TaskForce.organizations.through.objects.filter(
-                taskforce__organizations__pk=membership.organization_id
-            ).values_list("organization_id", flat=True)
+            TaskForce.objects.filter(organizations=membership.organization_id).values_list(
+                "pk", flat=True
+            )
         )
-        user._coordinated_organization_ids = cache
+        user._coordinated_task_force_ids = cache
     return cache
 
 
@@ -87,11 +88,9 @@ def referral_visible_q(user, *, codename: str = "view_referral") -> Q:
     condition = Q(
         Exists(referral_grants(user, codename=codename).filter(content_object=OuterRef("pk")))
     )
-    coordinated = coordinated_organization_ids(user)
+    coordinated = coordinated_task_force_ids(user)
     if coordinated and codename == "view_referral":
-        condition |= Q(sender_organization_id__in=coordinated) | Q(
-            receiving_organization_id__in=coordinated
-        )
+        condition |= Q(task_force_id__in=coordinated)
     return condition
 
 
@@ -104,15 +103,15 @@ def person_visible_q(user) -> Q:
         permission_id=permission_id(Person, "view_person"),
     ).values("content_object_id")
     condition = Q(pk__in=granted)
-    coordinated = coordinated_organization_ids(user)
+    coordinated = coordinated_task_force_ids(user)
     if coordinated:
-        # Subqueries, not joins: a person with many referrals stays one row (no DISTINCT).
+        # A subquery, not a join: a person with many referrals stays one row (no DISTINCT).
+        # Only people referred in the coordinator's task forces: an organisation shared with
+        # another task force does not bring that task force's people along.
         referred = Referral.objects.filter(
-            Q(sender_organization_id__in=coordinated)
-            | Q(receiving_organization_id__in=coordinated),
-            person__isnull=False,
+            task_force_id__in=coordinated, person__isnull=False
         ).values("person_id")
-        condition |= Q(organization_id__in=coordinated) | Q(pk__in=referred)
+        condition |= Q(pk__in=referred)
     return condition
 
 

@@ -9,10 +9,10 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from core.errors import NotFound
-from referral import crypto
+from referral import crypto, reasons
 from referral.models import Notification, Referral, ReferralEvent, ReferralNote
 from referral.selectors.access import (
-    coordinated_organization_ids,
+    coordinated_task_force_ids,
     membership_of,
     referral_grants,
     referral_visible_q,
@@ -61,14 +61,14 @@ def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[R
 def referral_count(*, user, filters: ReferralFilters | None = None) -> int:
     """How many referrals ``referral_list`` gives, counted the cheap way where that is exact.
 
-    Outside a coordinator's task forces a referral is visible exactly when the user's
+    For anyone but a coordinator a referral is visible exactly when the user's
     organisation group holds a ``view_referral`` grant on it, and (group, permission,
     content_object) is unique, so an unfiltered count is the number of those grant rows: one
     index range, where counting the referrals probed or hashed every one of them. A filter
     (walked along its own index) or a coordinator's task forces (visible by organisation,
     with no grant to count) are counted on the list itself."""
     filters = filters or ReferralFilters()
-    if _narrowing(user, filters) or coordinated_organization_ids(user):
+    if _narrowing(user, filters) or coordinated_task_force_ids(user):
         return referral_list(user=user, filters=filters).count()
     return referral_grants(user).count()
 
@@ -109,18 +109,119 @@ def relation_to(*, user, referral: Referral) -> set[str]:
         relations.add("sender")
     if membership.organization_id == referral.receiving_organization_id:
         relations.add("receiver")
-    coordinated = coordinated_organization_ids(user)
-    if coordinated and (
-        referral.sender_organization_id in coordinated
-        or referral.receiving_organization_id in coordinated
-    ):
+    if referral.task_force_id in coordinated_task_force_ids(user):
         relations.add("coordinator")
     return relations
 
 
-def referral_events(*, user, referral_id: uuid.UUID) -> QuerySet[ReferralEvent]:
+def _open(*, person, organization_id, context: str, key_id: str, blob) -> str | None:
+    """Sealed free text in clear; None when there is none or it cannot be read (erased)."""
+    try:
+        return crypto.text_open(
+            person=person,
+            organization_id=organization_id,
+            context=context,
+            key_id=key_id,
+            blob=blob,
+        )
+    except crypto.Unreadable:
+        return None
+
+
+def referral_reason_text(referral: Referral) -> str | None:
+    """The sender's reason in clear, whoever asks: for services and the selectors below."""
+    return _open(
+        person=referral.person,
+        organization_id=referral.sender_organization_id,
+        context=crypto.referral_reason_context(referral.pk),
+        key_id=referral.reason_key_id,
+        blob=referral.reason_enc,
+    )
+
+
+def _own_organization_id(user) -> uuid.UUID | None:
+    membership = membership_of(user)
+    return membership.organization_id if membership else None
+
+
+def referral_reason(*, user, referral: Referral) -> str | None:
+    """The referral's own reason (the sender's free text): for the sending and the receiving
+    organisation; None for anyone else, coordinators included."""
+    own = _own_organization_id(user)
+    if own is None or own not in (
+        referral.sender_organization_id,
+        referral.receiving_organization_id,
+    ):
+        return None
+    return referral_reason_text(referral)
+
+
+def event_note_readers(*, event: ReferralEvent, referral: Referral) -> set[uuid.UUID]:
+    """Which organisations read an event's free-text note (DESIGN.md, "Who may see what"):
+    written by the receiving side, the receiving organisation only; by the sender (a
+    withdrawal note), the sender and the receiver; by the system, nobody. Never coordinators
+    as such."""
+    if event.organization_id is None:
+        return set()
+    if event.organization_id == referral.receiving_organization_id:
+        return {referral.receiving_organization_id}
+    if event.organization_id == referral.sender_organization_id:
+        return {referral.sender_organization_id, referral.receiving_organization_id}
+    return set()
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One step of a referral as a reader sees it: status, time and coded reason for every
+    party; ``reason`` (the note) only where ``event_note_readers`` allows, else None."""
+
+    from_status: str
+    to_status: str
+    reason_code: str
+    reason_label: str
+    outcome: str
+    reason: str | None
+    created_at: datetime
+    organization: object | None
+    organization_id: uuid.UUID | None
+
+
+def referral_event_views(*, user, referral: Referral) -> list[EventView]:
+    """The steps of a referral ``referral_get`` gave this user, oldest first."""
+    own = _own_organization_id(user)
+    views = []
+    events = referral.events.select_related("organization").order_by("created_at", "id")
+    for event in events:
+        note = None
+        if event.reason_enc is not None and own in event_note_readers(
+            event=event, referral=referral
+        ):
+            note = _open(
+                person=referral.person,
+                organization_id=event.organization_id,
+                context=crypto.event_reason_context(event.pk),
+                key_id=event.reason_key_id,
+                blob=event.reason_enc,
+            )
+        views.append(
+            EventView(
+                from_status=event.from_status,
+                to_status=event.to_status,
+                reason_code=event.reason_code,
+                reason_label=reasons.reason_label(event.to_status, event.reason_code),
+                outcome=event.outcome,
+                reason=note,
+                created_at=event.created_at,
+                organization=event.organization,
+                organization_id=event.organization_id,
+            )
+        )
+    return views
+
+
+def referral_events(*, user, referral_id: uuid.UUID) -> list[EventView]:
     referral = referral_get(user=user, referral_id=referral_id)
-    return referral.events.select_related("organization").order_by("created_at", "id")
+    return referral_event_views(user=user, referral=referral)
 
 
 def referral_notes(*, user, referral_id: uuid.UUID) -> list[dict]:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, ValidationFailed
+from core.idempotency import idempotency_answers_shred
 from referral import crypto
 from referral.models import Person, PersonGroupObjectPermission
 from referral.permissions import permission_id, person_grant_owner
@@ -245,10 +246,11 @@ def person_erase(*, actor, person: Person) -> Person:
     """Erase a person by destroying their data key (crypto-shredding).
 
     Every ciphertext sealed under that key (identifying fields, notes of their contacts and
-    referrals) is unreadable from now on; the pseudonym is replaced and the blind index
-    cleared; the row, its dates, consents and referrals stay for the flows. ``actor`` None is
-    the system (``manage.py erase_person``); a user must belong to the owner organisation.
-    Erasing an erased person changes nothing and records nothing."""
+    referrals, referral and event reasons, stored idempotent answers about them) is
+    unreadable from now on, and those stored answers are dropped too; the pseudonym is
+    replaced and the blind index cleared; the row, its dates, consents and referrals stay for
+    the flows. ``actor`` None is the system (``manage.py erase_person``); a user must belong
+    to the owner organisation. Erasing an erased person changes nothing and records nothing."""
     if actor is not None:
         person_change_check(actor=actor, person=person)
     person = Person.objects.select_for_update().get(pk=person.pk)
@@ -264,6 +266,7 @@ def person_erase(*, actor, person: Person) -> Person:
     person.display_name = ERASED_DISPLAY_NAME
     person.erased_at = timezone.now()
     person.save()
+    idempotency_answers_shred(subject=person.pk)
     audit_record(
         actor=actor,
         action=AuditAction.ERASE,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
-from referral import crypto
+from referral import crypto, reasons
 from referral.models import (
     Contact,
     Notification,
@@ -25,8 +25,9 @@ from referral.models import (
 )
 from referral.permissions import referral_grant
 from referral.selectors.access import consent_covering, membership_of, person_visible_q
-from referral.workflow import REASON_REQUIRED, Side, next_statuses, side_for
-from services_directory.models import Organization, Service, ServiceStatus
+from referral.selectors.referrals import referral_reason_text
+from referral.workflow import Side, next_statuses, side_for
+from services_directory.models import Organization, Service, ServiceStatus, TaskForce
 
 
 class MissingConsent(ValidationFailed):
@@ -66,12 +67,18 @@ def referral_create(
     client_uuid: uuid.UUID | None = None,
     if_no_consent: str = "anonymous",
     parent: Referral | None = None,
+    task_force: TaskForce | int | None = None,
 ) -> tuple[Referral, bool]:
     """Refer a person (or nobody: an anonymous referral) to a service.
 
     Identifying data crosses to the receiving organisation only under an active consent
     covering that organisation or the service's stage. Without one the referral is made
     pseudonymous (``if_no_consent="anonymous"``) or refused (``"refuse"``).
+
+    The referral belongs to the task force in which it is made: the one the sender's
+    organisation shares with the service's (``task_force`` says which when they share more
+    than one; a forward stays in its parent's when it can). None shared is a 400 naming
+    ``to_service``.
 
     Returns ``(referral, created)``: a retry with the same ``client_uuid`` and the same
     content returns the first referral; different content is a conflict.
@@ -81,6 +88,9 @@ def referral_create(
         existing = Referral.objects.filter(client_uuid=client_uuid).first()
         if existing is not None:
             return _replayed(existing, organization, service, pathway, person, reason, urgency)
+    in_task_force = _task_force_for(
+        organization=organization, service=service, wanted=task_force, parent=parent
+    )
     if not service.accepting_referrals or service.status != ServiceStatus.ACTIVE:
         raise Conflict(
             "This service does not accept referrals now.",
@@ -130,9 +140,9 @@ def referral_create(
         sender_organization=organization,
         to_service=service,
         receiving_organization=receiving,
+        task_force=in_task_force,
         stage=service.stage,
         pathway=pathway,
-        reason=reason,
         urgency=urgency,
         contact=contact,
         parent=parent,
@@ -142,6 +152,12 @@ def referral_create(
         status_changed_at=now,
         sla_due_at=sla_due(service=service, urgency=urgency, start=now),
         journey_started_at=min(journey_started_at, now),
+    )
+    referral.reason_key_id, referral.reason_enc = _seal(
+        person=person,
+        organization_id=organization.pk,
+        context=crypto.referral_reason_context(referral.pk),
+        text=(reason or "").strip(),
     )
     try:
         with transaction.atomic():
@@ -170,6 +186,7 @@ def referral_create(
         data={
             "to_service": str(service.pk),
             "receiving_organization": str(receiving.pk),
+            "task_force": in_task_force.pk,
             "pathway": pathway,
             "urgency": urgency,
             "person": str(person.pk) if person else None,
@@ -185,6 +202,97 @@ def referral_create(
         message=f"New {referral.get_urgency_display().lower()} referral to {service.name}.",
     )
     return referral, True
+
+
+def _task_force_for(
+    *, organization: Organization, service: Service, wanted, parent: Referral | None
+) -> TaskForce:
+    """The task force a new referral belongs to (see ``referral_create``)."""
+    shared = list(
+        TaskForce.objects.filter(organizations=organization.pk)
+        .filter(organizations=service.organization_id)
+        .order_by("pk")
+    )
+    if not shared:
+        raise ValidationFailed(
+            "This service is not in a task force of your organisation.",
+            errors={"to_service": ["Not a service of your organisation's task forces."]},
+            code="not_in_task_force",
+        )
+    if wanted is not None:
+        wanted_id = getattr(wanted, "pk", wanted)
+        chosen = next((tf for tf in shared if str(tf.pk) == str(wanted_id)), None)
+        if chosen is None:
+            raise ValidationFailed(
+                "Not a task force your organisation shares with this service.",
+                errors={"task_force": [_which(shared)]},
+                code="not_in_task_force",
+            )
+        return chosen
+    if parent is not None and parent.task_force_id in {tf.pk for tf in shared}:
+        return next(tf for tf in shared if tf.pk == parent.task_force_id)
+    if len(shared) > 1:
+        raise ValidationFailed(
+            "Your organisation shares more than one task force with this service: say which.",
+            errors={"task_force": [_which(shared)]},
+            code="task_force_required",
+        )
+    return shared[0]
+
+
+def _which(shared: list[TaskForce]) -> str:
+    return "One of: " + ", ".join(f"{tf.pk} ({tf.name})" for tf in shared) + "."
+
+
+def _seal(*, person: Person | None, organization_id, context: str, text: str):
+    """``(key_id, blob)`` of free text about the referral's person (``crypto.text_seal``)."""
+    try:
+        return crypto.text_seal(
+            person=person, organization_id=organization_id, context=context, value=text
+        )
+    except crypto.Unreadable as exc:
+        raise ValidationFailed(
+            "This person's record was erased; free text about them cannot be kept.",
+            errors={"reason": ["The person was erased; leave the note empty."]},
+        ) from exc
+
+
+def _clean_reason_code(*, to: str, reason_code: str, outcome: str) -> tuple[str, str]:
+    """The transition's ``(reason_code, outcome)`` checked against the published code sets
+    (``referral.reasons``); a missing or wrong one is a 400 naming the field."""
+    reason_code, outcome = (reason_code or "").strip(), (outcome or "").strip()
+    if to == ReferralStatus.EXPIRED:
+        return reasons.EXPIRED_CODE, ""
+    if outcome and to != ReferralStatus.COMPLETED:
+        raise ValidationFailed(
+            "Only a completion has an outcome.", errors={"outcome": [f"Not for {to}."]}
+        )
+    if to == ReferralStatus.COMPLETED:
+        if outcome not in reasons.OUTCOMES:
+            raise ValidationFailed(
+                "A completion needs its outcome.",
+                errors={"outcome": [f"One of: {', '.join(reasons.OUTCOMES)}."]},
+            )
+        if outcome == reasons.SUCCESSFUL:
+            if reason_code:
+                raise ValidationFailed(
+                    "A successful completion takes no reason code.",
+                    errors={"reason_code": ["Only when the outcome is not_successful."]},
+                )
+            return "", outcome
+    codes = reasons.REASON_CODES.get(to) if to != ReferralStatus.EXPIRED else None
+    if codes is None or to not in (*reasons.CODE_REQUIRED, ReferralStatus.COMPLETED):
+        if reason_code:
+            raise ValidationFailed(
+                "This step takes no reason code.", errors={"reason_code": [f"Not for {to}."]}
+            )
+        return "", outcome
+    if reason_code not in codes:
+        raise ValidationFailed(
+            "A coded reason is required." if not reason_code else "Unknown reason code.",
+            errors={"reason_code": [f"For {to}, one of: {', '.join(codes)}."]},
+        )
+    return reason_code, outcome
 
 
 def _seconds(delta) -> int:
@@ -208,7 +316,7 @@ def _replayed(existing, organization, service, pathway, person, reason, urgency)
         and existing.to_service_id == service.pk
         and existing.pathway == pathway
         and existing.person_id == (person.pk if person else None)
-        and existing.reason == reason
+        and (referral_reason_text(existing) or "") == (reason or "").strip()
         and existing.urgency == urgency
     )
     if not same:
@@ -227,12 +335,17 @@ def referral_transition(
     actor,
     to: str,
     reason: str = "",
+    reason_code: str = "",
+    outcome: str = "",
     forward_to: Service | None = None,
     forward_urgency: str | None = None,
 ) -> Referral:
     """Move a referral to ``to``. An illegal move is a 409 and changes nothing.
 
-    ``actor=None`` is the system (SLA expiry). Declining and withdrawing need a reason.
+    ``actor=None`` is the system (SLA expiry, coded ``no_answer_within_sla``). Declining,
+    withdrawing and disengaging need a ``reason_code`` from their published set; completing
+    needs an ``outcome`` (and a code when not successful). ``reason`` is an optional note,
+    sealed at rest and read by fewer people than the code (``referral.selectors``).
     Forwarding makes the child referral to ``forward_to`` in the same transaction.
     """
     # The row lock makes concurrent transitions queue: the second sees the first's result.
@@ -274,10 +387,7 @@ def referral_transition(
                 code="illegal_transition",
             )
     reason = (reason or "").strip()
-    if to in REASON_REQUIRED and not reason:
-        raise ValidationFailed(
-            "A reason is required.", errors={"reason": ["Required for " + to + "."]}
-        )
+    reason_code, outcome = _clean_reason_code(to=to, reason_code=reason_code, outcome=outcome)
     if to == ReferralStatus.FORWARDED and forward_to is None:
         raise ValidationFailed(
             "Forwarding needs the next service.", errors={"to_service": ["Required to forward."]}
@@ -288,24 +398,43 @@ def referral_transition(
     previous_change = referral.status_changed_at
     referral.status = to
     referral.status_changed_at = now
-    referral.save(update_fields=["status", "status_changed_at"])
+    referral.status_reason_code = reason_code
+    referral.outcome = outcome
+    referral.save(update_fields=["status", "status_changed_at", "status_reason_code", "outcome"])
     event = ReferralEvent.objects.create(
         referral=referral,
         actor=actor,
         organization=organization,
         from_status=from_status,
         to_status=to,
-        reason=reason,
+        reason_code=reason_code,
+        outcome=outcome,
         created_at=now,
         seconds_in_previous=_seconds(now - previous_change),
         seconds_since_journey_start=_seconds(now - referral.journey_started_at),
     )
+    if reason:
+        # Sealed once the row has its id, which binds the ciphertext to it.
+        event.reason_key_id, event.reason_enc = _seal(
+            person=referral.person,
+            organization_id=organization.pk if organization else None,
+            context=crypto.event_reason_context(event.pk),
+            text=reason,
+        )
+        event.save(update_fields=["reason_key_id", "reason_enc"])
     audit_record(
         actor=actor,
         action=AuditAction.TRANSITION,
         target=referral,
         organization_id=str(referral.receiving_organization_id),
-        data={"from": from_status, "to": to, "reason": reason},
+        # The code, never the note: the audit trail outlives erasure.
+        data={
+            "from": from_status,
+            "to": to,
+            "reason_code": reason_code,
+            "outcome": outcome,
+            "fields": ["reason"] if reason else [],
+        },
     )
     if to == ReferralStatus.FORWARDED:
         referral_create(

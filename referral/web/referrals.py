@@ -22,11 +22,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import DomainError, NotFound
 from referral.models import Pathway, ReferralStatus, Urgency
+from referral.reasons import CODE_REQUIRED, OUTCOMES, REASON_CODES
 from referral.selectors import referrals as selectors
 from referral.selectors.access import membership_of
 from referral.services import referrals as services
-from referral.workflow import REASON_REQUIRED, transitions_open_to
-from services_directory.selectors import services_to_refer_to
+from referral.workflow import transitions_open_to
+from services_directory.selectors import services_to_refer_to, task_forces_of
 
 PAGE_SIZE = 25
 DIRECTIONS = ("received", "sent")
@@ -82,6 +83,7 @@ def referral_new_page(request):
     choices = services_to_refer_to(organization_id=membership.organization_id)
     context = {
         "services": choices,
+        "task_forces": list(task_forces_of(organization_id=membership.organization_id)),
         "pathways": Pathway.choices,
         "urgencies": Urgency.choices,
         "values": request.POST if request.method == "POST" else {},
@@ -113,12 +115,20 @@ def referral_new_page(request):
             reason=form.get("reason", "")[:2000],
             urgency=form.get("urgency", Urgency.ROUTINE),
             client_uuid=client_uuid,  # a resubmitted form makes no second referral
+            task_force=_int_or_none(form.get("task_force")),
         )
     except DomainError as exc:
         context["errors"] = {"non_field_errors": _error_text(exc)}
         return render(request, "referral/referral_new.html", context, status=exc.http_status)
     messages.success(request, "Referral sent." if created else "That referral was sent already.")
     return redirect("referral-page", referral_id=referral.pk)
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
 
 
 def _uuid_or_none(value) -> uuid.UUID | None:
@@ -142,17 +152,22 @@ def _render_referral(request, referral, *, problem: str = "", status: int = 200)
     context = {
         "referral": referral,
         "relations": relations,
-        "events": selectors.referral_events(user=request.user, referral_id=referral.pk),
+        "events": selectors.referral_event_views(user=request.user, referral=referral),
         "moves": [
             {
                 "to": to,
                 "label": ReferralStatus(to).label,
-                "needs_reason": to in REASON_REQUIRED,
+                "codes": list(REASON_CODES.get(to, {}).items()),
+                "needs_code": to in CODE_REQUIRED,
+                "outcomes": list(OUTCOMES.items()) if to == ReferralStatus.COMPLETED else [],
                 "forwards": to == ReferralStatus.FORWARDED,
             }
             for to in moves
         ],
-        "shows_reason": bool(relations & {"sender", "receiver"}),
+        "reason": selectors.referral_reason(user=request.user, referral=referral),
+        "status_reason_label": REASON_CODES.get(referral.status, {}).get(
+            referral.status_reason_code, ""
+        ),
         "forward_services": (
             services_to_refer_to(organization_id=membership.organization_id).exclude(
                 pk=referral.to_service_id
@@ -189,6 +204,8 @@ def referral_transition_page(request, referral_id):
             actor=request.user,
             to=form.get("to", ""),
             reason=form.get("reason", "")[:2000],
+            reason_code=form.get("reason_code", "")[:32],
+            outcome=form.get("outcome", "")[:16],
             forward_to=forward_to,
         )
     except DomainError as exc:  # nothing changed: the page as it is, and why (400, 409)

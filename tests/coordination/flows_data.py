@@ -10,9 +10,9 @@ import time_machine
 from django.contrib.auth import get_user_model
 
 from referral.models import Contact, Referral
+from referral.reasons import CODE_REQUIRED
 from referral.services.contacts import contact_fingerprint, contact_record
 from referral.services.referrals import referral_create, referral_transition
-from referral.workflow import REASON_REQUIRED
 
 DAY = 86400
 HOUR = 3600
@@ -64,7 +64,9 @@ def journey(
                 referral=referral,
                 actor=receiver,
                 to=to,
-                reason="No place this month." if to in REASON_REQUIRED else "",
+                reason="No place this month." if to in CODE_REQUIRED else "",
+                reason_code="other" if to in CODE_REQUIRED else "",
+                outcome="successful" if to == "completed" else "",
             )
     return referral
 

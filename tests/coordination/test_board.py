@@ -32,9 +32,10 @@ def _at(moment):
     return time_machine.travel(moment, tick=False)
 
 
-def refer(world, *, at, service=None, person=None, urgency="routine", contact=None):
+def refer(world, *, at, service=None, person=None, urgency="routine", contact=None, reason=""):
     with _at(at):
         referral, _ = referral_create(
+            reason=reason,
             sender=world.officer,
             service=service or world.treatment,
             pathway="officer_intervention",
@@ -45,9 +46,20 @@ def refer(world, *, at, service=None, person=None, urgency="routine", contact=No
     return referral
 
 
+# The coded reason or outcome each closing step needs (``referral.reasons``).
+CODED = {
+    "declined": {"reason_code": "no_capacity"},
+    "withdrawn": {"reason_code": "other"},
+    "disengaged": {"reason_code": "lost_contact"},
+    "completed": {"outcome": "successful"},
+}
+
+
 def move(referral, *, actor, to, at, reason=""):
     with _at(at):
-        return referral_transition(referral=referral, actor=actor, to=to, reason=reason)
+        return referral_transition(
+            referral=referral, actor=actor, to=to, reason=reason, **CODED.get(to, {})
+        )
 
 
 def board(client, user, task_force, *, now=NOW, **params):
@@ -124,7 +136,13 @@ def test_near_sla_is_the_last_quarter_of_the_window_capped_at_12_hours(world, ap
 def test_a_decline_with_no_follow_up_after_72_hours_is_listed(world, api_client):
     person = person_create_for(world.officer, display_name="Kit")
     dropped = refer(world, person=person, at=NOW - timedelta(days=4))
-    move(dropped, actor=world.provider, to="declined", reason="Full", at=NOW - timedelta(hours=73))
+    move(
+        dropped,
+        actor=world.provider,
+        to="declined",
+        reason="No bed zq",
+        at=NOW - timedelta(hours=73),
+    )
 
     response = board(api_client, world.coordinator, world.task_force)
 
@@ -132,6 +150,9 @@ def test_a_decline_with_no_follow_up_after_72_hours_is_listed(world, api_client)
     assert [i["target_id"] for i in item] == [str(dropped.pk)]
     assert item[0]["display_name"] == "Kit"
     assert item[0]["links"]["person_api"] == f"/api/v1/people/{person.pk}/"
+    # the coded reason, never the receiver's note
+    assert item[0]["referral"]["reason_code"] == "no_capacity"
+    assert "No bed zq" not in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -260,9 +281,7 @@ def test_services_at_zero_capacity_or_not_accepting_are_listed(world, api_client
 @pytest.mark.django_db
 def test_the_board_shows_display_names_and_never_identifying_fields(world, api_client):
     person = person_create_for(world.officer, display_name="JD", **IDENTITY)
-    r = refer(world, person=person, at=NOW - timedelta(days=3))
-    r.reason = "Zebulon asked for help"
-    r.save(update_fields=["reason"])
+    r = refer(world, person=person, at=NOW - timedelta(days=3), reason="Zebulon asked for help")
 
     response = board(api_client, world.coordinator, world.task_force)
 

@@ -11,6 +11,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -164,13 +165,27 @@ def morning():
     provider = clients["provider"]
     ok(
         provider.post(
-            f"/api/v1/referrals/{r_consented}/transition/", {"to": "accepted"}, format="json"
+            f"/api/v1/referrals/{r_consented}/transition/",
+            {"to": "accepted", "reason": "Receiver note: methadone 30mg"},
+            format="json",
         )
     )
     ok(
         provider.post(
             f"/api/v1/referrals/{r_consented}/notes/",
             {"text": "Induction booked for Thursday"},
+            format="json",
+        )
+    )
+    # the harbour unit withdraws its anonymous referral, with a coded reason and a note
+    ok(
+        clients["officer2"].post(
+            f"/api/v1/referrals/{r_anonymous}/transition/",
+            {
+                "to": "withdrawn",
+                "reason_code": "entered_in_error",
+                "reason": "Sender note: wrong service",
+            },
             format="json",
         )
     )
@@ -206,6 +221,18 @@ IDENTITY_READERS = {
     "p1": {"volunteer", "provider", "orgadmin"},  # the recorder, and the clinic under consent
     "p2": {"officer"},  # no consent: only the police unit that recorded the person
 }
+# Free text, wherever it appears (referral, events, FHIR, notes, the list): who reads it.
+# The sender's reason and a sender's note: both ends; the receiver's notes: the receiving
+# organisation; coordinators never.
+FREE_TEXT_READERS = {
+    "Wants to start treatment": {"volunteer", "provider", "orgadmin"},
+    "Possession, deflected": {"officer", "provider", "orgadmin"},
+    "Receiver note: methadone 30mg": {"provider", "orgadmin"},
+    "Induction booked for Thursday": {"provider", "orgadmin"},
+    "Sender note: wrong service": {"officer2", "provider2"},
+}
+# Coded reasons: everyone who may read the referral.
+CODED_READERS = {("r_anonymous", "entered_in_error"): REFERRAL_READERS["r_anonymous"]}
 # Contacts: the recording organisation only.
 CONTACT_READERS = {"contact": {"volunteer"}}
 
@@ -246,6 +273,20 @@ def test_every_demo_user_sees_exactly_their_share(morning, username):
             assert not {"given_name", "family_name", "birth_date", "phone"} & set(
                 str(body.get("person") or {}).split("'")
             )
+
+    texts = [client.get("/api/v1/referrals/").content.decode()]
+    for key in REFERRAL_READERS:
+        for suffix in ("", "events/", "fhir/", "notes/"):
+            texts.append(client.get(f"/api/v1/referrals/{morning[key]}/{suffix}").content.decode())
+    seen = "\n".join(texts)
+    for text, readers in FREE_TEXT_READERS.items():
+        assert (text in seen) == (username in readers), (username, text)
+    for (key, code), readers in CODED_READERS.items():
+        response = client.get(f"/api/v1/referrals/{morning[key]}/events/")
+        if username in readers:
+            assert response.json()[-1]["reason_code"] == code, username
+        else:
+            assert response.status_code == 404
 
     visible_referrals = {r["id"] for r in ok(client.get("/api/v1/referrals/"))["results"]}
     expected = {morning[k] for k, readers in REFERRAL_READERS.items() if username in readers}
@@ -298,3 +339,63 @@ def test_police_learn_the_outcome_as_status_only(morning):
     fhir = ok(officer.get(f"/api/v1/referrals/{rid}/fhir/"))
     assert fhir["entry"][1]["resource"]["status"] == "accepted"
     assert "Induction" not in str(fhir)
+
+
+def test_a_second_task_force_sharing_the_clinic_sees_nothing_of_the_first(morning):
+    """Task force two has the opioid clinic's organisation, its own police unit and office.
+    Its hand-off to the clinic is seen by the clinic and by task force two's coordinator
+    only; task force two's coordinator sees nothing of Demo City's morning."""
+    from services_directory import services
+    from services_directory.models import OrganizationKind, Role, TaskForce
+
+    oat = Service.objects.get(name="Opioid agonist treatment")
+    river_police = services.organization_create(
+        name="River police", kind=OrganizationKind.POLICE, description="River police."
+    )
+    river_office = services.organization_create(
+        name="River office", kind=OrganizationKind.MUNICIPALITY, description="Office."
+    )
+    services.task_force_create(
+        name="River Town",
+        area="River Town",
+        time_zone="Europe/Lisbon",
+        organizations=[river_police, river_office, oat.organization],
+    )
+    assert TaskForce.objects.count() == 2
+    for username, organization, role in (
+        ("river-officer", river_police, Role.OFFICER),
+        ("river-coordinator", river_office, Role.COORDINATOR),
+    ):
+        user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+        services.membership_set(user=user, organization=organization, role=role)
+    river_officer, river_coordinator = login("river-officer"), login("river-coordinator")
+    r_river = ok(
+        river_officer.post(
+            "/api/v1/referrals/",
+            {"to_service": str(oat.pk), "pathway": "officer_prevention", "reason": "River text"},
+            format="json",
+        )
+    )["id"]
+    clients = {
+        **morning["clients"],
+        "river-officer": river_officer,
+        "river-coord": river_coordinator,
+    }
+    readers = {
+        "r_river": {"river-officer", "provider", "orgadmin", "river-coord"},
+        **{key: REFERRAL_READERS[key] for key in ("r_consented", "r_police", "r_anonymous")},
+    }
+    referrals = {**{k: morning[k] for k in REFERRAL_READERS}, "r_river": r_river}
+    for username, client in clients.items():
+        listed = {r["id"] for r in ok(client.get("/api/v1/referrals/"))["results"]}
+        assert listed == {referrals[k] for k, who in readers.items() if username in who}, username
+        for key, rid in referrals.items():
+            status = client.get(f"/api/v1/referrals/{rid}/").status_code
+            assert status == (200 if username in readers[key] else 404), (username, key)
+    # the river coordinator: no Demo City person, no free text, no Demo City board
+    assert ok(river_coordinator.get("/api/v1/people/"))["results"] == []
+    for key in ("p1", "p2"):
+        assert river_coordinator.get(f"/api/v1/people/{morning[key]}/").status_code == 404
+    assert ok(river_coordinator.get(f"/api/v1/referrals/{r_river}/"))["reason"] is None
+    demo_city = TaskForce.objects.get(name="Demo City")
+    assert river_coordinator.get("/api/v1/board/", {"task_force": demo_city.pk}).status_code == 404

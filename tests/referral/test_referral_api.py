@@ -53,7 +53,9 @@ def test_officer_refers_and_the_provider_works_the_inbox(client_for, world):
         "First session went well"
     )
     provider.post(
-        f"/api/v1/referrals/{referral_id}/transition/", {"to": "completed"}, format="json"
+        f"/api/v1/referrals/{referral_id}/transition/",
+        {"to": "completed", "outcome": "successful"},
+        format="json",
     )
     # the officer learns the outcome, status only: no notes
     seen = officer.get(f"/api/v1/referrals/{referral_id}/").json()
@@ -80,7 +82,10 @@ def test_an_illegal_transition_is_409_and_changes_nothing(client_for, world):
     ("body", "field"),
     [
         ({"to": "teleported"}, "to"),
-        ({"to": "declined"}, "reason"),
+        ({"to": "declined"}, "reason_code"),
+        ({"to": "declined", "reason_code": "deceased"}, "reason_code"),
+        ({"to": "accepted", "reason_code": "other"}, "reason_code"),
+        ({"to": "accepted", "outcome": "successful"}, "outcome"),
         ({}, "to"),
     ],
 )
@@ -189,7 +194,7 @@ def test_fhir_bundle_is_valid_r4b_and_identity_only_as_permitted(client_for, wor
     referral_id = create(client_for(world.officer), world, person=str(person.pk)).json()["id"]
     client_for(world.provider).post(
         f"/api/v1/referrals/{referral_id}/transition/",
-        {"to": "declined", "reason": "Full"},
+        {"to": "declined", "reason_code": "no_capacity", "reason": "Full"},
         format="json",
     )
     before = AuditEvent.objects.filter(action="read").count()
@@ -201,7 +206,10 @@ def test_fhir_bundle_is_valid_r4b_and_identity_only_as_permitted(client_for, wor
     assert service_request.__resource_type__ == "ServiceRequest"
     assert task.__resource_type__ == "Task"
     assert task.status == "rejected"
-    assert task.statusReason.text == "Full"
+    # the code and its label, never the note
+    assert task.statusReason.text == "No capacity"
+    assert task.statusReason.coding[0].code == "no_capacity"
+    assert "Full" not in response.content.decode()
     contained = data["entry"][0]["resource"].get("contained", [])
     if reader == "coordinator":
         assert contained == []
@@ -246,7 +254,11 @@ def test_the_list_counts_what_it_may_show_in_the_same_queries_at_any_page_size(
         referral = referral_sent(None, sender=world.officer, service=world.treatment)
         if n == 5:
             referral_transition(
-                referral=referral, actor=world.provider, to="declined", reason="No beds."
+                referral=referral,
+                actor=world.provider,
+                to="declined",
+                reason="No beds.",
+                reason_code="no_capacity",
             )
     referral_sent(None, sender=world.provider, service=world.recovery)
     referral_sent(None, sender=world.officer, service=world.recovery)

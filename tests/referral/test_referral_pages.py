@@ -87,16 +87,28 @@ def test_the_provider_accepts_then_records_engagement(client, world, referral):
     assert referral.status == "engaged"
 
 
-def test_declining_needs_a_reason(client, world, referral):
+def test_declining_needs_a_coded_reason_chosen_from_the_labels(client, world, referral):
     client.force_login(world.provider)
-    response = client.post(f"/referrals/{referral.pk}/transition/", {"to": "declined"})
+    page = client.get(f"/referrals/{referral.pk}/").content.decode()
+    assert '<select id="m-declined-code" name="reason_code" required>' in page
+    assert '<option value="no_capacity">No capacity</option>' in page
+    response = client.post(
+        f"/referrals/{referral.pk}/transition/", {"to": "declined", "reason": "No beds"}
+    )
     assert response.status_code == 400
-    assert "A reason is required. reason: Required for declined." in response.content.decode()
+    assert "A coded reason is required. reason_code: For declined, one of:" in (
+        response.content.decode()
+    )
     referral.refresh_from_db()
     assert referral.status == "sent"
-    client.post(f"/referrals/{referral.pk}/transition/", {"to": "declined", "reason": "No beds"})
+    client.post(
+        f"/referrals/{referral.pk}/transition/",
+        {"to": "declined", "reason_code": "no_capacity", "reason": "No beds"},
+    )
     referral.refresh_from_db()
-    assert referral.status == "declined"
+    assert (referral.status, referral.status_reason_code) == ("declined", "no_capacity")
+    shown = client.get(f"/referrals/{referral.pk}/").content.decode()
+    assert "No capacity" in shown and "No beds" in shown
 
 
 def test_forwarding_makes_the_child_referral(client, world, referral):

@@ -21,6 +21,7 @@ from referral.selectors.referrals import (
     referral_list,
 )
 from referral.services.referrals import referral_create, referral_transition
+from tests.coordination.test_board import CODED
 from tests.factories import consent_create_for, person_create_for
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +126,9 @@ def test_the_happy_path_notifies_the_sender_at_every_step(
     referral = refer(world)
     with django_capture_on_commit_callbacks(execute=True):
         for to in ("accepted", "engaged", "completed"):
-            referral = referral_transition(referral=referral, actor=world.provider, to=to)
+            referral = referral_transition(
+                referral=referral, actor=world.provider, to=to, **CODED.get(to, {})
+            )
     assert referral.status == "completed"
     assert list(
         ReferralEvent.objects.filter(referral=referral).values_list("to_status", flat=True)
@@ -159,7 +162,11 @@ def test_an_illegal_transition_is_a_conflict_and_changes_nothing(world, path, il
     referral = refer(world)
     for to in path:
         referral = referral_transition(
-            referral=referral, actor=world.provider, to=to, reason="no capacity"
+            referral=referral,
+            actor=world.provider,
+            to=to,
+            reason="no capacity",
+            **CODED.get(to, {}),
         )
     before = (referral.status, referral.events.count(), AuditEvent.objects.count())
     with pytest.raises(Conflict):
@@ -169,17 +176,20 @@ def test_an_illegal_transition_is_a_conflict_and_changes_nothing(world, path, il
 
 
 @pytest.mark.parametrize("to", ["declined", "withdrawn"])
-def test_declining_and_withdrawing_need_a_reason(world, to):
+def test_declining_and_withdrawing_need_a_coded_reason_and_the_note_is_optional(world, to):
     referral = refer(world)
     actor = world.provider if to == "declined" else world.officer
     with pytest.raises(ValidationFailed) as missing:
-        referral_transition(referral=referral, actor=actor, to=to, reason="  ")
-    assert "reason" in missing.value.errors
+        referral_transition(referral=referral, actor=actor, to=to, reason="Person moved away")
+    assert "reason_code" in missing.value.errors
+    with pytest.raises(ValidationFailed) as unknown:
+        referral_transition(referral=referral, actor=actor, to=to, reason_code="deceased")
+    assert "reason_code" in unknown.value.errors
     referral.refresh_from_db()
     assert referral.status == "sent"
-    referral_transition(referral=referral, actor=actor, to=to, reason="Person moved away")
+    referral_transition(referral=referral, actor=actor, to=to, reason_code="other")
     referral.refresh_from_db()
-    assert referral.status == to
+    assert (referral.status, referral.status_reason_code) == (to, "other")
 
 
 def test_only_the_right_side_takes_each_step(world):
@@ -280,7 +290,13 @@ def test_the_list_count_is_the_number_of_referrals_the_list_gives(world):
         referral=first, actor=world.provider, to="forwarded", forward_to=world.recovery
     )
     declined = refer(world, sender=world.officer_colleague)
-    referral_transition(referral=declined, actor=world.provider, to="declined", reason="Full")
+    referral_transition(
+        referral=declined,
+        actor=world.provider,
+        to="declined",
+        reason="Full",
+        reason_code="no_capacity",
+    )
     refer(world, sender=world.provider, service=world.recovery)
     readers = [
         world.officer,

@@ -61,7 +61,10 @@ def test_first_request_runs_the_view_and_stores_the_answer(admin_user):
     assert record.state == IdempotencyRecord.State.DONE
     assert (record.method, record.path) == ("POST", SERVICES_URL)
     assert record.response_status == 201
-    assert record.response_body == response.json()
+    # sealed, never in plain text (referral.answers: the master key, no person concerned)
+    assert record.response_sealed is not None
+    assert b"Evening clinic" not in bytes(record.response_sealed)
+    assert record.subject == ""
 
 
 def test_replay_with_the_same_key_and_body_returns_the_first_answer(admin_user):

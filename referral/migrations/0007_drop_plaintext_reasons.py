@@ -1,0 +1,14 @@
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    """The plaintext columns go once their text is sealed (0006)."""
+
+    dependencies = [
+        ("referral", "0006_coded_reasons_sealed_text"),
+    ]
+
+    operations = [
+        migrations.RemoveField(model_name="referral", name="reason"),
+        migrations.RemoveField(model_name="referralevent", name="reason"),
+    ]
