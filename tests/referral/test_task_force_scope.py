@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from coordination.flows import flow_counts
+from coordination.flows.counts import flow_counts
 from coordination.rollup import flows_rollup
 from coordination.selectors.board import task_force_referrals
 from core.errors import ValidationFailed
