@@ -156,6 +156,8 @@ def test_a_board_item_outside_the_task_force_or_half_given_is_refused(
 ):
     api_client.force_authenticate(world.coordinator)
     url = f"/api/v1/conferences/{conference.pk}/agenda-items/"
+    # a referral made in another task force (every referral belongs to one)
+    TaskForceFactory(name="Elsewhere", organizations=[world.outsider_org])
     elsewhere = member(organization=world.outsider_org, role=Role.PROVIDER, username="ew")
     service = ServiceFactory(organization=world.outsider_org, stage="treatment")
     other_tf_referral, _ = referral_create(
