@@ -18,7 +18,6 @@ class BareReferralSerializer(serializers.ModelSerializer):
             "receiving_organization",
             "stage",
             "pathway",
-            "reason",
             "urgency",
             "identified",
             "status",

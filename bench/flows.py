@@ -108,6 +108,7 @@ def build(*, events_target: int, contacts_target: int, years: int = 3, seed: int
             sender_organization=sender,
             to_service=service,
             receiving_organization=service.organization,
+            task_force=task_force,
             stage=service.stage,
             pathway=pathway,
             status="sent",

@@ -47,6 +47,10 @@ def build_network(organizations: int, *, prefix: str):
         user = User.objects.create_user(f"{prefix}-user{n}", password="bench-password-1")  # noqa: S106
         directory.membership_set(user=user, organization=org, role="provider")
         users.append(user)
+    # every referral is made in a task force the two organisations share
+    directory.task_force_create(
+        name=f"{prefix} task force", area="Bench", time_zone="UTC", organizations=orgs
+    )
     return orgs, services, users
 
 
@@ -150,8 +154,10 @@ def bench_list(total: int, rounds: int) -> None:
 
     from referral.models import Referral, ReferralGroupObjectPermission
     from referral.permissions import REFERRAL_RECEIVER, REFERRAL_SENDER
+    from services_directory.models import TaskForce
 
     orgs, services, users = build_network(20, prefix="list")
+    task_force = TaskForce.objects.get(name="list task force")
     perm = {p.codename: p.pk for p in Permission.objects.filter(content_type__app_label="referral")}
     rng = random.Random(5)
     now = timezone.now()
@@ -176,6 +182,7 @@ def bench_list(total: int, rounds: int) -> None:
             sender_organization=orgs[s],
             to_service=services[r],
             receiving_organization=orgs[r],
+            task_force=task_force,
             stage="treatment",
             pathway="officer_intervention",
             status=rng.choice(["sent", "accepted", "engaged", "completed", "declined"]),

@@ -4,28 +4,11 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def fill_task_force(apps, schema_editor):
-    """Each existing referral goes to the task force its two organisations share (the oldest
-    when they share several); with none shared it stays without one, seen by no
-    coordinator."""
-    Referral = apps.get_model("referral", "Referral")
-    TaskForce = apps.get_model("services_directory", "TaskForce")
-    memberships: dict = {}
-    for task_force in TaskForce.objects.order_by("pk").prefetch_related("organizations"):
-        for organization in task_force.organizations.all():
-            memberships.setdefault(organization.pk, []).append(task_force.pk)
-    pairs = Referral.objects.values_list(
-        "sender_organization_id", "receiving_organization_id"
-    ).distinct()
-    for sender, receiver in pairs:
-        shared = [pk for pk in memberships.get(sender, []) if pk in memberships.get(receiver, [])]
-        if shared:
-            Referral.objects.filter(
-                sender_organization_id=sender, receiving_organization_id=receiver
-            ).update(task_force_id=shared[0])
-
-
 class Migration(migrations.Migration):
+    """The column only; 0009 fills it. Apart, because on PostgreSQL the foreign key's index
+    is created at the end of the migration, which refuses to run after rows were updated in
+    the same transaction ("pending trigger events")."""
+
     dependencies = [
         ("referral", "0007_drop_plaintext_reasons"),
         ("services_directory", "0005_move_idempotencyrecord_to_core"),
@@ -43,5 +26,4 @@ class Migration(migrations.Migration):
                 to="services_directory.taskforce",
             ),
         ),
-        migrations.RunPython(fill_task_force, migrations.RunPython.noop),
     ]
