@@ -159,3 +159,31 @@ def test_the_service_refuses_without_a_shared_task_force(world, second):
     with pytest.raises(ValidationFailed) as refused:
         referral_create(sender=world.outsider, service=world.treatment, pathway="self_referral")
     assert "to_service" in refused.value.errors
+
+
+def test_the_referral_form_asks_which_task_force_when_there_are_two(world, second, client):
+    import uuid
+
+    client.force_login(world.provider)
+    page = client.get("/referrals/new/").content.decode()
+    assert '<select id="n-task-force" name="task_force">' in page
+    body = {
+        "to_service": str(second["housing"].pk),
+        "pathway": "self_referral",
+        "urgency": "routine",
+        "client_uuid": str(uuid.uuid4()),
+    }
+
+    unsaid = client.post("/referrals/new/", body)
+    said = client.post(
+        "/referrals/new/",
+        {**body, "client_uuid": str(uuid.uuid4()), "task_force": second["task_force"].pk},
+    )
+
+    assert unsaid.status_code == 400
+    assert "say which" in unsaid.content.decode()
+    assert said.status_code == 302
+    assert (
+        world.provider.membership.organization.referrals_sent.get().task_force
+        == (second["task_force"])
+    )
