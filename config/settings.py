@@ -188,6 +188,9 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
+# A publish to a broker that refuses connections fails at once instead of retrying inside
+# the request; the outbox keeps the message and its sweep publishes it later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
@@ -211,6 +214,27 @@ CELERY_BEAT_SCHEDULE["referral-sla-expiry"] = {
 CELERY_BEAT_SCHEDULE["consent-expiry"] = {
     "task": "coordination.tasks.consents_expire",
     "schedule": CONTINUUM_SLA_SWEEP_SECONDS,
+}
+# Transactional outbox (core.outbox): the sweep publishes messages still undelivered, a
+# relayed one is relayed again if not delivered within the redelivery time (a worker died).
+CONTINUUM_OUTBOX_SWEEP_SECONDS = float(os.environ.get("CONTINUUM_OUTBOX_SWEEP_SECONDS", "30"))
+CONTINUUM_OUTBOX_REDELIVER_SECONDS = float(
+    os.environ.get("CONTINUUM_OUTBOX_REDELIVER_SECONDS", "60")
+)
+CONTINUUM_OUTBOX_RETENTION_DAYS = int(os.environ.get("CONTINUUM_OUTBOX_RETENTION_DAYS", "14"))
+if CONTINUUM_OUTBOX_SWEEP_SECONDS <= 0 or CONTINUUM_OUTBOX_REDELIVER_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "CONTINUUM_OUTBOX_SWEEP_SECONDS and CONTINUUM_OUTBOX_REDELIVER_SECONDS must be more than 0"
+    )
+if CONTINUUM_OUTBOX_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("CONTINUUM_OUTBOX_RETENTION_DAYS must be 1 or more")
+CELERY_BEAT_SCHEDULE["outbox-relay-due"] = {
+    "task": "core.tasks.outbox_relay_due",
+    "schedule": CONTINUUM_OUTBOX_SWEEP_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["outbox-purge"] = {
+    "task": "core.tasks.outbox_purge",
+    "schedule": 24 * 3600.0,  # daily
 }
 # The queue tasks go to when none is named; a test worker uses a queue of its own.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE") or "celery"
