@@ -538,6 +538,7 @@ def run_load(stack, people, tokens, size, *, seconds, faults, bare, chaos):
     for name in people["phones"]:
         threads.append(
             threading.Thread(
+                daemon=True,
                 target=phone,
                 args=(client(name), ledger),
                 kwargs={"bare_org": people["outreach_org"] if bare else None},
@@ -549,6 +550,7 @@ def run_load(stack, people, tokens, size, *, seconds, faults, bare, chaos):
         )
         threads.append(
             threading.Thread(
+                daemon=True,
                 target=officer,
                 args=(client(name), ledger),
                 kwargs={"services": people["services"], "bare": bare_body},
@@ -557,6 +559,7 @@ def run_load(stack, people, tokens, size, *, seconds, faults, bare, chaos):
     for name, org_id in people["providers"]:
         threads.append(
             threading.Thread(
+                daemon=True,
                 target=provider,
                 args=(client(name), ledger),
                 kwargs={"organization": org_id, "bare": bare},
