@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from core.api.params import (
     CoordinatesField,
+    StrictBodySerializer,
     StrictBooleanField,
     StrictQuerySerializer,
     validate_language,
@@ -153,7 +154,7 @@ class LocationListParams(StrictQuerySerializer):
 BYDAY_RE = re.compile(rf"^(?:{'|'.join(WEEKDAYS)})(?:,(?:{'|'.join(WEEKDAYS)}))*$")
 
 
-class WeeklyHoursInput(serializers.Serializer):
+class WeeklyHoursInput(StrictBodySerializer):
     byday = serializers.RegexField(
         BYDAY_RE, error_messages={"invalid": "Days as MO,TU,WE,TH,FR,SA,SU, comma-separated."}
     )
@@ -175,7 +176,7 @@ class WeeklyHoursInput(serializers.Serializer):
         return attrs
 
 
-class PhoneInput(serializers.Serializer):
+class PhoneInput(StrictBodySerializer):
     number = serializers.RegexField(
         r"^[0-9+() .\-/]{3,50}$", error_messages={"invalid": "Digits, spaces and + ( ) - . /."}
     )
@@ -186,7 +187,7 @@ class PhoneInput(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-class ServiceInput(serializers.Serializer):
+class ServiceInput(StrictBodySerializer):
     name = serializers.CharField(max_length=200)
     alternate_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -223,7 +224,7 @@ class ServiceInput(serializers.Serializer):
         return attrs
 
 
-class LocationInput(serializers.Serializer):
+class LocationInput(StrictBodySerializer):
     location_type = serializers.ChoiceField(choices=LocationType.choices, required=False)
     name = serializers.CharField(max_length=200)
     alternate_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
@@ -272,7 +273,7 @@ def split_service_input(attrs: dict) -> tuple[dict, dict]:
     return attrs, related
 
 
-class TokenInput(serializers.Serializer):
+class TokenInput(StrictBodySerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(
         max_length=1024, trim_whitespace=False, style={"input_type": "password"}
