@@ -69,6 +69,7 @@ class TokenLoginApi(APIView):
             return Response(
                 {
                     "detail": "Unable to log in with these credentials.",
+                    "code": "authentication_failed",
                     "errors": {"password": ["Wrong username or password."]},
                 },
                 status=status.HTTP_401_UNAUTHORIZED,
