@@ -58,7 +58,7 @@ _CLAIM_ATTEMPTS = 3
 
 KEY_PARAMETER = OpenApiParameter(
     name=HEADER,
-    type=str,
+    type={"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
     location=OpenApiParameter.HEADER,
     required=False,
     description=(

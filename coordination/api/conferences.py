@@ -33,6 +33,7 @@ from coordination.selectors.conferences import (
 )
 from core.api.pagination import Pagination
 from core.api.params import EventDateField, StrictBodySerializer, StrictQuerySerializer
+from core.api.schema import paginated
 from core.idempotency import idempotent
 
 
@@ -154,7 +155,7 @@ def _detail(request, conference_id) -> Response:
 
 
 class ConferenceListApi(APIView):
-    @extend_schema(parameters=[ConferenceListParams], responses={200: ConferenceOutput(many=True)})
+    @extend_schema(parameters=[ConferenceListParams], responses={200: paginated(ConferenceOutput)})
     def get(self, request):
         params = ConferenceListParams(data=request.query_params)
         params.is_valid(raise_exception=True)

@@ -12,6 +12,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from core.api.pagination import Pagination
 from core.api.params import StrictBodySerializer, StrictQuerySerializer
+from core.api.schema import paginated
 from core.errors import NotFound, ValidationFailed
 from core.idempotency import idempotent
 from referral import fhir
@@ -157,7 +158,7 @@ def _render(request, referral) -> dict:
 
 
 class ReferralListApi(APIView):
-    @extend_schema(parameters=[ReferralListParams], responses={200: ReferralOutput(many=True)})
+    @extend_schema(parameters=[ReferralListParams], responses={200: paginated(ReferralOutput)})
     def get(self, request):
         params = ReferralListParams(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -309,7 +310,7 @@ class ReferralFhirApi(APIView):
 
 
 class NotificationListApi(APIView):
-    @extend_schema(responses={200: NotificationOutput(many=True)})
+    @extend_schema(responses={200: paginated(NotificationOutput)})
     def get(self, request):
         if membership_of(request.user) is None:
             raise NotFound()

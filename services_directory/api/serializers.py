@@ -217,6 +217,9 @@ class ServiceInput(StrictBodySerializer):
     phones = PhoneInput(many=True, required=False)
     schedules = WeeklyHoursInput(many=True, required=False)
 
+    def validate_schedules(self, value):
+        return validate_schedules(value)
+
     def validate(self, attrs):
         low, high = attrs.get("minimum_age"), attrs.get("maximum_age")
         if low is not None and high is not None and high < low:
@@ -245,6 +248,9 @@ class LocationInput(StrictBodySerializer):
     country = serializers.RegexField(r"^[A-Z]{2}$", required=False, allow_blank=True)
     schedules = WeeklyHoursInput(many=True, required=False)
 
+    def validate_schedules(self, value):
+        return validate_schedules(value)
+
     def validate_time_zone(self, value):
         from services_directory.models import validate_time_zone
 
@@ -253,6 +259,15 @@ class LocationInput(StrictBodySerializer):
         except Exception as exc:  # Django's ValidationError -> DRF's
             raise serializers.ValidationError(str(exc.messages[0])) from exc
         return value
+
+
+def validate_schedules(value: list[dict]) -> list[dict]:
+    """Each weekly-hours entry whole, also in a PATCH (where DRF makes nested fields optional)."""
+    for entry in value:
+        missing = [name for name in ("byday", "opens_at", "closes_at") if name not in entry]
+        if missing:
+            raise serializers.ValidationError(f"Each schedule needs {', '.join(missing)}.")
+    return value
 
 
 def pop_schedules(attrs: dict) -> list[WeeklyHours] | None:
