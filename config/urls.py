@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.health import healthz
+from config.health import healthz, readyz
+from core.api.errors import api_not_found
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -18,4 +20,9 @@ urlpatterns = [
     path("api/v1/", include("referral.api.urls")),
     path("api/v1/", include("coordination.api.urls")),
     path("api/v1/", include("audit.urls")),
+    # Last: whatever under /api/ no view serves (malformed ids too) is a JSON 404, in debug too.
+    re_path(r"^api/(?:.*/)?$", api_not_found),
 ]
+
+handler404 = "core.api.errors.handler404"
+handler500 = "core.api.errors.handler500"
