@@ -9,6 +9,7 @@ and turns ``DJANGO_DEBUG`` off; with those set ``manage.py check --deploy`` is c
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,6 +40,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more")
+    return number
+
+
 DEBUG = env_bool("DJANGO_DEBUG", default=True)
 
 _secret = os.environ.get("DJANGO_SECRET_KEY")
@@ -61,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -80,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in that django-axes refused into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -121,6 +138,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked username/client pair before any password is checked.
+    "core.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -155,7 +174,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    # Keyed by the real client address (core.client_address), not a header the client sets.
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("CONTINUUM_LOGIN_RATE", "30/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -171,6 +191,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- signing in ---------------------------------------------------------------------------
+# Proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default, so the
+# client address is the connection's own. Throttles, lockout and the audit trail use it.
+CONTINUUM_TRUSTED_PROXIES = env_list("CONTINUUM_TRUSTED_PROXIES", [])
+# Lockout (django-axes): this many failures for a username from one client lock that
+# username for that client for this many minutes. Counted in the database, so every worker
+# and machine sees the same count.
+CONTINUUM_LOCKOUT_FAILURES = env_int("CONTINUUM_LOCKOUT_FAILURES", 5)
+CONTINUUM_LOCKOUT_MINUTES = env_int("CONTINUUM_LOCKOUT_MINUTES", 15)
+AXES_FAILURE_LIMIT = CONTINUUM_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=CONTINUUM_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Attempts against a lock neither count nor extend it: the lock lasts the stated period.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
 
 CACHES = {
     "default": {

@@ -4,19 +4,22 @@ hours and groups stay in step exactly as through the API."""
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import DomainError
-from services_directory import services
+from services_directory import accounts, services
 from services_directory.models import (
     Language,
     Location,
     Membership,
     Organization,
     Phone,
+    Role,
     Schedule,
     Service,
     ServiceAtLocation,
@@ -232,3 +235,53 @@ class MembershipAdmin(admin.ModelAdmin):
             actor=request.user, user=obj.user, organization=obj.organization, role=obj.role
         )
         obj.pk = membership.pk
+
+
+# --- sign-in locks (django-axes) ------------------------------------------------------------
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class SignInLockAdmin(AccessAttemptAdmin):
+    """Locks and failure counts. An org admin sees those of its own members and lifts one by
+    deleting it; each lift goes through ``accounts.signin_lock_lift`` and is audited."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        membership = getattr(request.user, "membership", None)
+        if membership is None or membership.role != Role.ORG_ADMIN:
+            return queryset.none()
+        members = Membership.objects.filter(organization_id=membership.organization_id)
+        return queryset.filter(username__in=members.values("user__username"))
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or self._is_org_admin(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    @staticmethod
+    def _is_org_admin(request) -> bool:
+        membership = getattr(request.user, "membership", None)
+        return membership is not None and membership.role == Role.ORG_ADMIN
+
+    def delete_model(self, request, obj):
+        self._lift(request, [obj])
+
+    def delete_queryset(self, request, queryset):
+        self._lift(request, list(queryset))
+
+    def _lift(self, request, attempts) -> None:
+        for attempt in attempts:
+            try:
+                accounts.signin_lock_lift(
+                    actor=request.user, username=attempt.username, ip_address=attempt.ip_address
+                )
+            except DomainError as exc:
+                raise PermissionDenied(exc.message) from exc

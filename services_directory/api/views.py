@@ -59,8 +59,9 @@ class TokenLoginApi(APIView):
     def post(self, request):
         params = TokenInput(data=request.data)
         params.is_valid(raise_exception=True)
+        # The Django request, so that django-axes marks a lock where its middleware looks.
         user = authenticate(
-            request,
+            request._request,
             username=params.validated_data["username"],
             password=params.validated_data["password"],
         )
