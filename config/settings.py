@@ -74,7 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "axes",
     "django_filters",
     "drf_spectacular",
@@ -166,7 +166,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "services_directory.authentication.DeviceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -210,6 +210,31 @@ AXES_RESET_ON_SUCCESS = True
 # Attempts against a lock neither count nor extend it: the lock lasts the stated period.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
+
+
+# API tokens (django-rest-knox): stored as digests, one per device sign-in, valid for
+# CONTINUUM_TOKEN_TTL after their last use ("30d", "12h", "90m"; a bare number is days).
+def env_duration(name: str, default: str) -> timedelta:
+    value = (os.environ.get(name) or default).strip().lower()
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    number, unit = (value[:-1], value[-1]) if value[-1:] in units else (value, "d")
+    try:
+        duration = timedelta(**{units[unit]: float(number)})
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be like 30d, 12h or 90m, not {value!r}") from None
+    if duration <= timedelta(0):
+        raise ImproperlyConfigured(f"{name} must be more than 0")
+    return duration
+
+
+CONTINUUM_TOKEN_TTL = env_duration("CONTINUUM_TOKEN_TTL", "30d")
+KNOX_TOKEN_MODEL = "services_directory.DeviceToken"  # noqa: S105 - a model name
+REST_KNOX = {
+    "TOKEN_TTL": CONTINUUM_TOKEN_TTL,
+    "AUTO_REFRESH": True,
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+}
 
 CACHES = {
     "default": {

@@ -7,6 +7,8 @@ from __future__ import annotations
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditAction
@@ -285,3 +287,37 @@ class SignInLockAdmin(AccessAttemptAdmin):
                 )
             except DomainError as exc:
                 raise PermissionDenied(exc.message) from exc
+
+
+# --- users: deactivation goes through the service -------------------------------------------
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ContinuumUserAdmin(UserAdmin):
+    """Unticking "active" deactivates through ``accounts.user_deactivate``: every token and
+    session of the user ends, and the audit trail says who did it."""
+
+    actions = ["deactivate"]
+
+    def save_model(self, request, obj, form, change):
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivating:
+            obj.is_active = True  # the service makes the change, with its side effects
+        super().save_model(request, obj, form, change)
+        if deactivating:
+            self._deactivate(request, obj)
+
+    @admin.action(description="Deactivate the selected users (ends their tokens and sessions)")
+    def deactivate(self, request, queryset):
+        for user in queryset.filter(is_active=True):
+            self._deactivate(request, user)
+
+    @staticmethod
+    def _deactivate(request, user) -> None:
+        try:
+            accounts.user_deactivate(actor=request.user, user=user)
+        except DomainError as exc:
+            raise PermissionDenied(exc.message) from exc
