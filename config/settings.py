@@ -236,6 +236,9 @@ REST_KNOX = {
     "TOKEN_MODEL": KNOX_TOKEN_MODEL,
 }
 
+# Emergency access (42 CFR Part 2 §2.51): how long a provider's "break the glass" lasts.
+CONTINUUM_EMERGENCY_ACCESS_MINUTES = env_int("CONTINUUM_EMERGENCY_ACCESS_MINUTES", 60)
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
