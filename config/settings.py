@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "knox",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -97,6 +100,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # A session of a user who must use a second factor reaches only the enrolment page
+    # until the second factor is verified.
+    "services_directory.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a sign-in that django-axes refused into the lockout answer.
@@ -242,6 +249,11 @@ REST_KNOX = {
 
 # Emergency access (42 CFR Part 2 §2.51): how long a provider's "break the glass" lasts.
 CONTINUUM_EMERGENCY_ACCESS_MINUTES = env_int("CONTINUUM_EMERGENCY_ACCESS_MINUTES", 60)
+
+# Two-factor sign-in (django-otp TOTP + recovery codes) for coordinators, org admins and
+# superusers; on by default in production, off in the embedded demo.
+CONTINUUM_2FA_REQUIRED = env_bool("CONTINUUM_2FA_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = os.environ.get("CONTINUUM_2FA_ISSUER", "Continuum")
 
 CACHES = {
     "default": {

@@ -10,11 +10,15 @@ the password (``get_session_auth_hash``) and refuses sessions of inactive users.
 from __future__ import annotations
 
 from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_otp import devices_for_user
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -149,3 +153,72 @@ def user_deactivate(*, actor, user) -> None:
         organization_id=getattr(getattr(user, "membership", None), "organization_id", None),
         data={"tokens_revoked": devices},
     )
+
+
+# --- second factor (django-otp: TOTP, and recovery codes as a static device) ----------------
+
+RECOVERY_CODES = 10
+SECOND_FACTOR_ROLES = frozenset({Role.COORDINATOR, Role.ORG_ADMIN})
+
+
+def second_factor_required(user) -> bool:
+    """Coordinators, org admins and superusers sign in with a second factor when the
+    deployment asks for it (``CONTINUUM_2FA_REQUIRED``, on by default in production)."""
+    if not settings.CONTINUUM_2FA_REQUIRED or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    membership = getattr(user, "membership", None)
+    try:
+        role = membership.role if membership is not None else None
+    except Membership.DoesNotExist:
+        role = None
+    return role in SECOND_FACTOR_ROLES
+
+
+def second_factor_enrolled(user) -> bool:
+    """An authenticator app is confirmed (recovery codes alone are not a way to enrol)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def second_factor_verify(*, user, token: str):
+    """The confirmed device of ``user`` (authenticator app or recovery code) that accepts
+    ``token`` now, else None. A recovery code works once; an app code once per period."""
+    token = (token or "").strip().replace(" ", "")
+    if not token:
+        return None
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=True, for_verify=True):
+            if device.verify_token(token):
+                return device
+    return None
+
+
+@transaction.atomic
+def second_factor_enrol_start(*, user) -> TOTPDevice:
+    """The authenticator-app device being enrolled (unconfirmed until a code proves it)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator app", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def second_factor_enrol_confirm(*, user, device: TOTPDevice, token: str) -> list[str]:
+    """Confirm the app with a code it shows; returns fresh recovery codes (shown once).
+    Enrolling again replaces the earlier app and recovery codes."""
+    if device.user_id != user.pk or device.confirmed or not device.verify_token(token.strip()):
+        raise ValidationFailed(
+            "That code does not match: check the time on your phone and try the next code.",
+            errors={"otp": ["Wrong code."]},
+            code="otp_invalid",
+        )
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    StaticDevice.objects.filter(user=user).delete()
+    recovery = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=recovery, token=c) for c in codes])
+    audit_record(actor=user, action=AuditAction.OTP_ENROL, target=user, data={"device": "totp"})
+    return codes

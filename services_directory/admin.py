@@ -27,6 +27,7 @@ from services_directory.models import (
     ServiceAtLocation,
     TaskForce,
 )
+from services_directory.web import AdminSignInForm
 
 
 def _own_organization_id(request):
@@ -321,3 +322,7 @@ class ContinuumUserAdmin(UserAdmin):
             accounts.user_deactivate(actor=request.user, user=user)
         except DomainError as exc:
             raise PermissionDenied(exc.message) from exc
+
+
+# The admin's login asks for the second factor too (services_directory.web).
+admin.site.login_form = AdminSignInForm

@@ -5,6 +5,8 @@ write at most once a minute per token (knox's ``MIN_REFRESH_INTERVAL``)."""
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox.auth import TokenAuthentication
 from knox.settings import knox_settings
 
@@ -17,3 +19,16 @@ class DeviceTokenAuthentication(TokenAuthentication):
             auth_token.expiry = new_expiry
             auth_token.last_used_at = now
             auth_token.save(update_fields=("expiry", "last_used_at"))
+
+
+class DeviceTokenScheme(OpenApiAuthenticationExtension):
+    """The OpenAPI description: ``Authorization: Token <token>``."""
+
+    target_class = "services_directory.authentication.DeviceTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="Authorization",
+            token_prefix="Token",  # noqa: S106 - the header scheme's name
+        )

@@ -283,6 +283,15 @@ class TokenInput(serializers.Serializer):
         allow_blank=True,
         help_text="A name for this device, shown in the list of signed-in devices.",
     )
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "The second factor (authenticator app code or a recovery code): required for "
+            "coordinators, org admins and superusers when CONTINUUM_2FA_REQUIRED is on."
+        ),
+    )
 
 
 class TokenOutput(serializers.Serializer):

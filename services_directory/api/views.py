@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate, update_session_auth_hash, user_logged_in
+from django.contrib.auth import (
+    authenticate,
+    update_session_auth_hash,
+    user_logged_in,
+    user_login_failed,
+)
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -77,10 +82,47 @@ class TokenLoginApi(APIView):
                 status=status.HTTP_401_UNAUTHORIZED,
                 headers={"WWW-Authenticate": "Token"},
             )
+        if accounts.second_factor_required(user):
+            refused = _second_factor_refusal(request, user, params.validated_data)
+            if refused is not None:
+                return refused
         token, raw = accounts.token_issue(user=user, device=params.validated_data.get("device", ""))
         # The login signal updates last_login and writes the audit event, as a web login does.
         user_logged_in.send(sender=user.__class__, request=request, user=user)
         return Response(TokenOutput({"token": raw, "expiry": token.expiry}).data)
+
+
+def _second_factor_refusal(request, user, values) -> Response | None:
+    """The 401 for a user who must send a second factor and did not send a good one."""
+    if not accounts.second_factor_enrolled(user):
+        return Response(
+            {
+                "detail": "This account signs in with a second factor: enrol an "
+                "authenticator app at /accounts/two-factor/ first.",
+                "code": "otp_enrolment_required",
+                "errors": {"otp": ["No second factor enrolled."]},
+            },
+            status=status.HTTP_401_UNAUTHORIZED,
+            headers={"WWW-Authenticate": "Token"},
+        )
+    if accounts.second_factor_verify(user=user, token=values.get("otp", "")) is None:
+        # Counts as a failed sign-in: guessing codes meets the lockout like passwords.
+        user_login_failed.send(
+            sender=__name__,
+            credentials={"username": user.get_username()},
+            request=request._request,
+        )
+        return Response(
+            {
+                "detail": "Send the current code of your authenticator app (or a "
+                "recovery code) as otp.",
+                "code": "otp_required",
+                "errors": {"otp": ["Wrong or missing code."]},
+            },
+            status=status.HTTP_401_UNAUTHORIZED,
+            headers={"WWW-Authenticate": "Token"},
+        )
+    return None
 
 
 def _current_token(request):
