@@ -56,7 +56,7 @@ sys.path[:0] = [str(BENCH), str(ROOT)]
 from _setup import percentile  # noqa: E402
 
 SIZES = {
-    "quick": {"phones": 10, "officers": 3, "providers": 3, "faulted": 8, "clean": 4, "bare": 4},
+    "quick": {"phones": 10, "officers": 3, "providers": 3, "faulted": 6, "clean": 3, "bare": 3},
     "full": {"phones": 50, "officers": 10, "providers": 10, "faulted": 60, "clean": 20, "bare": 20},
 }
 PROVIDER_ORGS = 5
@@ -143,7 +143,7 @@ class Stack:
                 "--timeout",
                 "60",
                 "--graceful-timeout",
-                "5",
+                "2",
                 "--log-level",
                 "warning",
             ],  # fmt: skip
@@ -743,6 +743,7 @@ def main() -> None:
     if not base_db.startswith("postgres"):
         sys.exit("bench/load.py needs PostgreSQL: set DATABASE_URL=postgres://...")
     redis_url = os.environ.get("CONTINUUM_LOAD_REDIS_URL", "redis://127.0.0.1:6379/0")
+    began = time.monotonic()
     stack = Stack(base_db_url=base_db, redis_url=redis_url)
     try:
         stack.create_database()
@@ -765,7 +766,8 @@ def main() -> None:
         tokens = {name: sign_in(stack.port, name, people["password"]) for name in names}
         print(
             f"load: {size['phones']} phones, {size['officers']} officers, "
-            f"{size['providers']} providers; gunicorn 4 workers on PostgreSQL, Celery on Redis"
+            f"{size['providers']} providers; gunicorn 4 workers on PostgreSQL, Celery on Redis "
+            f"(set-up {time.monotonic() - began:.0f} s)"
         )
 
         faulted, faulted_ledger, faulted_s, chaos = run_load(

@@ -35,6 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
@@ -112,15 +113,19 @@ def _publish(messages: list[tuple[int, int]], *, retry: bool) -> int:
             break
         published += 1
         now = timezone.now()
-        # Due again only if nothing happened to it meanwhile (an inline or fast delivery
-        # attempt has already set its own due time).
-        moved = OutboxMessage.objects.filter(
-            pk=message_id, attempts=attempts, delivered_at__isnull=True
-        ).update(relayed_at=now, available_at=now + _redeliver_after())
-        if not moved:
-            OutboxMessage.objects.filter(pk=message_id, relayed_at__isnull=True).update(
-                relayed_at=now
-            )
+        # One statement: relayed now; due again after the redelivery time only if nothing
+        # happened to it meanwhile (an inline or fast delivery attempt set its own due time).
+        OutboxMessage.objects.filter(pk=message_id).update(
+            relayed_at=now,
+            available_at=Case(
+                When(
+                    attempts=attempts,
+                    delivered_at__isnull=True,
+                    then=Value(now + _redeliver_after()),
+                ),
+                default=F("available_at"),
+            ),
+        )
     return published
 
 

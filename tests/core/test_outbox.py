@@ -4,8 +4,10 @@ often it is delivered, and a failing handler is retried after a back-off, never 
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -128,3 +130,21 @@ def test_the_purge_deletes_only_old_delivered_messages(settings):
 def test_a_name_registers_one_handler_only():
     with pytest.raises(ValueError, match="already registered"):
         outbox.handler("tests.core.record")(lambda: None)
+
+
+def test_the_relay_command_sends_what_is_due(django_capture_on_commit_callbacks, time_machine):
+    # given a message whose first try failed (tasks inline, the mail server was down)
+    failures_left.append(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = outbox.outbox_send(handler="tests.core.record", args=[5])
+    message.refresh_from_db()
+    assert message.delivered_at is None
+    # when an operator runs the command after the back-off
+    time_machine.move_to(message.available_at, tick=False)
+    out = StringIO()
+    call_command("outbox_relay", stdout=out)
+    # then it went out once
+    message.refresh_from_db()
+    assert message.delivered_at is not None
+    assert calls == [((5,), {})]
+    assert out.getvalue().strip() == "relayed 1 message(s)"
