@@ -53,13 +53,13 @@ def test_moving_the_table_keeps_its_rows(django_user_model):
 
 @pytest.mark.django_db(transaction=True)
 def test_sealing_answers_drops_the_plaintext_column_and_keeps_the_record(django_user_model):
-    """core 0002: the plaintext body goes; a retry of that key replays the status with the
+    """core 0003: the plaintext body goes; a retry of that key replays the status with the
     fallback body (``core.idempotency``), so nothing is written twice."""
     user = django_user_model.objects.create(username="phone-2")
     executor = MigrationExecutor(connection)
-    executor.migrate([("core", "0001_initial")])
+    executor.migrate([("core", "0002_outboxmessage")])
     try:
-        old = executor.loader.project_state([("core", "0001_initial")]).apps.get_model(
+        old = executor.loader.project_state([("core", "0002_outboxmessage")]).apps.get_model(
             "core", "IdempotencyRecord"
         )
         old.objects.create(

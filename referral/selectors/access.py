@@ -23,6 +23,7 @@ from django.utils import timezone
 from referral.models import (
     Consent,
     DisclosedField,
+    EmergencyAccess,
     Person,
     PersonGroupObjectPermission,
     Referral,
@@ -176,6 +177,11 @@ def identity_fields_visible(
         p.pk: ALL_FIELDS for p in people if p.organization_id == organization_id
     }
     others = [p for p in people if p.pk not in visible and p.erased_at is None]
+    if others:
+        # an emergency opens every field, for its period (42 CFR Part 2 §2.51)
+        opened = emergency_access_person_ids(user, [p.pk for p in others], at=at)
+        visible.update(dict.fromkeys(opened, ALL_FIELDS))
+        others = [p for p in others if p.pk not in visible]
     if not others:
         return visible
     received = Referral.objects.filter(
@@ -208,3 +214,16 @@ def identity_visible_person_ids(user, people: list[Person], *, at: datetime | No
 
 def person_identity_visible(user, person: Person, *, at: datetime | None = None) -> bool:
     return person.pk in identity_visible_person_ids(user, [person], at=at)
+
+
+# --- emergency access (42 CFR Part 2 §2.51) -------------------------------------------------
+
+
+def emergency_access_person_ids(user, person_ids: list, *, at: datetime) -> set:
+    """Of these people, those whose identity this user opened for an emergency
+    (``referral.services.emergency``) and whose period has not ended at ``at``."""
+    return set(
+        EmergencyAccess.objects.filter(
+            user=user, person_id__in=person_ids, granted_at__lte=at, expires_at__gt=at
+        ).values_list("person_id", flat=True)
+    )

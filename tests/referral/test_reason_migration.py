@@ -1,4 +1,4 @@
-"""referral 0006-0008 on rows written before them: plaintext reasons are sealed where they
+"""referral 0007-0010 on rows written before them: plaintext reasons are sealed where they
 were written, coded transitions become ``other``, and each referral joins the task force its
 organisations share."""
 
@@ -15,7 +15,7 @@ from tests.factories import care_world, person_create_for, referral_sent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("referral", "0005_consent_disclosed_fields")]
+BEFORE = [("referral", "0006_consent_disclosed_fields")]
 
 
 def test_existing_reasons_are_sealed_coded_other_and_scoped_to_their_task_force():

@@ -2,10 +2,10 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    """The plaintext columns go once their text is sealed (0006)."""
+    """The plaintext columns go once their text is sealed (0007)."""
 
     dependencies = [
-        ("referral", "0006_coded_reasons_sealed_text"),
+        ("referral", "0007_coded_reasons_sealed_text"),
     ]
 
     operations = [

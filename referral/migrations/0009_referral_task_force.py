@@ -5,12 +5,12 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    """The column only; 0009 fills it. Apart, because on PostgreSQL the foreign key's index
+    """The column only; 0010 fills it. Apart, because on PostgreSQL the foreign key's index
     is created at the end of the migration, which refuses to run after rows were updated in
     the same transaction ("pending trigger events")."""
 
     dependencies = [
-        ("referral", "0007_drop_plaintext_reasons"),
+        ("referral", "0008_drop_plaintext_reasons"),
         ("services_directory", "0005_move_idempotencyrecord_to_core"),
     ]
 

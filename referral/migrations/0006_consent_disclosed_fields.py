@@ -7,7 +7,7 @@ import referral.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referral", "0004_referral_list_filter_indexes"),
+        ("referral", "0005_emergency_access"),
     ]
 
     operations = [

@@ -24,7 +24,7 @@ def fill_task_force(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referral", "0008_referral_task_force"),
+        ("referral", "0009_referral_task_force"),
     ]
 
     operations = [

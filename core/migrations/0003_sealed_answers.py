@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     body (``core.idempotency``), and writes nothing."""
 
     dependencies = [
-        ("core", "0001_initial"),
+        ("core", "0002_outboxmessage"),
     ]
 
     operations = [

@@ -61,7 +61,7 @@ def seal_and_code(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referral", "0005_consent_disclosed_fields"),
+        ("referral", "0006_consent_disclosed_fields"),
     ]
 
     operations = [
