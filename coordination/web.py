@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from coordination import svg
 from coordination.api.flows import FlowParams
-from coordination.flows import flow_table_rows, flows_export_record
+from coordination.flows.export import flow_table_rows, flows_export_record
 from coordination.models import BoardRule
 from coordination.selectors import (
     coordinated_task_force_get,

@@ -12,7 +12,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from coordination.flows import PERCENTILE_METHOD, SUPPRESSION_RULE, utc_today
+from coordination.flows.histograms import PERCENTILE_METHOD
+from coordination.flows.periods import utc_today
+from coordination.flows.suppression import SUPPRESSION_RULE
 from coordination.selectors.flows import flow_report_get
 from core.api.params import StrictQuerySerializer
 from referral.models import Pathway

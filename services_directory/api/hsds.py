@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.params import StrictQuerySerializer
-from services_directory.hsds import hsds_service_queryset, service_to_hsds
+from services_directory.hsds.mapping import hsds_service_queryset, service_to_hsds
 
 MAX_PER_PAGE = 100
 
