@@ -16,3 +16,5 @@ class CoreConfig(AppConfig):
 
         # Registered before any URLconf is loaded: apps' urls use ``<id:...>``.
         register_converter(IdConverter, "id")
+
+        from core import checks  # noqa: F401 - registers the system checks

@@ -1,16 +1,19 @@
-"""The text rule (``core.text``) at the door, for what no serializer or form field sees.
+"""Middleware of our own: the text rule at the door, and the headers Django has no
+setting for.
 
-The web pages read ``request.POST`` and ``request.GET`` directly in places, and Django's
-form fields refuse NUL but not the other control characters. This refuses a request whose
-query string, or form body outside the API, has a forbidden character in any name or
-value, before a view runs: 400 naming the field, nothing changed. API bodies are JSON,
-checked by the parser (``core.api.parsers``); their query strings are checked here too.
+The text rule (``core.text``) covers what no serializer or form field sees. The web pages
+read ``request.POST`` and ``request.GET`` directly in places, and Django's form fields refuse
+NUL but not the other control characters. ``TextRuleMiddleware`` refuses a request whose
+query string, or form body outside the API, has a forbidden character in any name or value,
+before a view runs: 400 naming the field, nothing changed. API bodies are JSON, checked by
+the parser (``core.api.parsers``); their query strings are checked here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 
 from core.api.errors import API_PREFIX, error_body
@@ -56,3 +59,25 @@ class TextRuleMiddleware:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
+
+
+# Geolocation for our own pages only: the directory's "near me" asks the browser for it.
+DEFAULT_PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(self), payment=(), usb=(), serial=(), bluetooth=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), "
+    "interest-cohort=(), browsing-topics=()"
+)
+
+
+class PermissionsPolicyMiddleware:
+    """``Permissions-Policy``: the browser features no page of ours uses are switched off, so
+    that injected code could not reach a camera, a microphone or the location either."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = getattr(settings, "PERMISSIONS_POLICY", DEFAULT_PERMISSIONS_POLICY)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.policy)
+        return response

@@ -293,10 +293,46 @@ class TokenInput(StrictBodySerializer):
     password = serializers.CharField(
         max_length=1024, trim_whitespace=False, style={"input_type": "password"}
     )
+    device = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="A name for this device, shown in the list of signed-in devices.",
+    )
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "The second factor (authenticator app code or a recovery code): required for "
+            "coordinators, org admins and superusers when CONTINUUM_2FA_REQUIRED is on."
+        ),
+    )
 
 
 class TokenOutput(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    expiry = serializers.DateTimeField(
+        allow_null=True, help_text="Moves forward each time the token is used."
+    )
+
+
+class DeviceTokenOutput(serializers.Serializer):
+    id = serializers.CharField(source="token_key")
+    device = serializers.CharField()
+    created = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    expiry = serializers.DateTimeField(allow_null=True)
+    current = serializers.SerializerMethodField()
+
+    def get_current(self, token) -> bool:
+        current = self.context.get("current")
+        return current is not None and token.pk == current.pk
+
+
+class PasswordChangeInput(serializers.Serializer):
+    old_password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=1024, trim_whitespace=False)
 
 
 class MeOutput(serializers.Serializer):
