@@ -240,6 +240,9 @@ def env_duration(name: str, default: str) -> timedelta:
 
 CONTINUUM_TOKEN_TTL = env_duration("CONTINUUM_TOKEN_TTL", "30d")
 KNOX_TOKEN_MODEL = "services_directory.DeviceToken"  # noqa: S105 - a model name
+# knox's own migrations would make a table for its AuthToken, which our DeviceToken replaces
+# (swapped out): without them no such table exists to hold a foreign key to the users.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {
     "TOKEN_TTL": CONTINUUM_TOKEN_TTL,
     "AUTO_REFRESH": True,
