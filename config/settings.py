@@ -281,6 +281,10 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "audit.checkpoint_audit",
     "schedule": 600.0,  # every 10 minutes
 }
+CELERY_BEAT_SCHEDULE["device-tokens-purge"] = {
+    "task": "services_directory.tasks.device_tokens_purge",
+    "schedule": 24 * 3600.0,  # daily
+}
 CELERY_BEAT_SCHEDULE["idempotency-records-purge"] = {
     "task": "core.tasks.idempotency_records_purge",
     "schedule": 24 * 3600.0,  # daily
