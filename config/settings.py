@@ -221,6 +221,8 @@ AXES_RESET_ON_SUCCESS = True
 # Attempts against a lock neither count nor extend it: the lock lasts the stated period.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
+# Successful sign-ins are in the audit trail already; axes need not log them a second time.
+AXES_DISABLE_ACCESS_LOG = True
 
 
 # API tokens (django-rest-knox): stored as digests, one per device sign-in, valid for
