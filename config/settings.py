@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "core.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.TextRuleMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -182,8 +183,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
+    # JSON only, parsed with a depth limit and the text rule (core.api.parsers).
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.StrictJSONParser"],
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     # Keyed by the real client address (core.client_address), not a header the client sets.
     "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ScopedRateThrottle"],
@@ -197,6 +200,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Error answers, strict bodies and the text rule in the document (core.api.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.postprocess",
+    ],
     # Swagger UI served from our own static files, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -276,6 +284,9 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
+# A publish to a broker that refuses connections fails at once instead of retrying inside
+# the request; the outbox keeps the message and its sweep publishes it later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
@@ -303,6 +314,27 @@ CELERY_BEAT_SCHEDULE["referral-sla-expiry"] = {
 CELERY_BEAT_SCHEDULE["consent-expiry"] = {
     "task": "coordination.tasks.consents_expire",
     "schedule": CONTINUUM_SLA_SWEEP_SECONDS,
+}
+# Transactional outbox (core.outbox): the sweep publishes messages still undelivered, a
+# relayed one is relayed again if not delivered within the redelivery time (a worker died).
+CONTINUUM_OUTBOX_SWEEP_SECONDS = float(os.environ.get("CONTINUUM_OUTBOX_SWEEP_SECONDS", "30"))
+CONTINUUM_OUTBOX_REDELIVER_SECONDS = float(
+    os.environ.get("CONTINUUM_OUTBOX_REDELIVER_SECONDS", "60")
+)
+CONTINUUM_OUTBOX_RETENTION_DAYS = int(os.environ.get("CONTINUUM_OUTBOX_RETENTION_DAYS", "14"))
+if CONTINUUM_OUTBOX_SWEEP_SECONDS <= 0 or CONTINUUM_OUTBOX_REDELIVER_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "CONTINUUM_OUTBOX_SWEEP_SECONDS and CONTINUUM_OUTBOX_REDELIVER_SECONDS must be more than 0"
+    )
+if CONTINUUM_OUTBOX_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("CONTINUUM_OUTBOX_RETENTION_DAYS must be 1 or more")
+CELERY_BEAT_SCHEDULE["outbox-relay-due"] = {
+    "task": "core.tasks.outbox_relay_due",
+    "schedule": CONTINUUM_OUTBOX_SWEEP_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["outbox-purge"] = {
+    "task": "core.tasks.outbox_purge",
+    "schedule": 24 * 3600.0,  # daily
 }
 # The queue tasks go to when none is named; a test worker uses a queue of its own.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE") or "celery"
@@ -364,6 +396,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Health checks come from the load balancer over plain HTTP, behind the TLS proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# The debug page and error mails hide credentials in URLs and DATABASES (config.reporting).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.ReporterFilter"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True

@@ -1,13 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config.health import healthz
+from config.health import healthz, readyz
+from core.api.errors import api_not_found
 from services_directory.web import SignInView, two_factor_page
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/two-factor/", two_factor_page, name="two-factor"),
@@ -21,4 +23,9 @@ urlpatterns = [
     path("api/v1/", include("referral.api.urls")),
     path("api/v1/", include("coordination.api.urls")),
     path("api/v1/", include("audit.urls")),
+    # Last: whatever under /api/ no view serves (malformed ids too) is a JSON 404, in debug too.
+    re_path(r"^api/(?:.*/)?$", api_not_found),
 ]
+
+handler404 = "core.api.errors.handler404"
+handler500 = "core.api.errors.handler500"

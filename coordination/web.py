@@ -37,6 +37,7 @@ from coordination.selectors.board import board_get
 from coordination.selectors.flows import flow_report_get
 from coordination.services import board_item_state_set
 from core.errors import NotFound, ValidationFailed
+from core.text import whole_number
 from referral.models import Pathway
 
 
@@ -220,9 +221,10 @@ def board_item_act(request):
     changes: dict = {}
     if action == "assign":
         assignee = form.get("assigned_to", "").strip()
-        if assignee and not assignee.isdigit():
+        assignee_id = whole_number(assignee, minimum=1)
+        if assignee and assignee_id is None:
             return refused("assigned_to: Not a coordinator of this task force.")
-        changes["assigned_to"] = int(assignee) if assignee else None
+        changes["assigned_to"] = assignee_id
     elif action == "note":
         changes["note"] = form.get("note", "")[:5000]
     else:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -68,21 +68,7 @@ class FlowsApi(APIView):
     @extend_schema(
         summary="Flows along the continuum",
         description=FLOWS_DESCRIPTION,
-        parameters=[
-            OpenApiParameter("task_force", int, description="A task force you coordinate."),
-            OpenApiParameter(
-                "organization", OpenApiTypes.UUID, description="One organisation's flows."
-            ),
-            OpenApiParameter("pathway", str, enum=Pathway.values, description="One pathway."),
-            OpenApiParameter(
-                "since", OpenApiTypes.DATE, description="First UTC day (default: 365 days ago)."
-            ),
-            OpenApiParameter(
-                "until",
-                OpenApiTypes.DATE,
-                description="Day after the last (exclusive; default: tomorrow).",
-            ),
-        ],
+        parameters=[FlowParams],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.pagination import Pagination
+from core.api.schema import paginated
 from core.errors import NotFound, ValidationFailed
 from core.idempotency import idempotent
 from services_directory import accounts, selectors, services
@@ -77,6 +78,7 @@ class TokenLoginApi(APIView):
             return Response(
                 {
                     "detail": "Unable to log in with these credentials.",
+                    "code": "authentication_failed",
                     "errors": {"password": ["Wrong username or password."]},
                 },
                 status=status.HTTP_401_UNAUTHORIZED,
@@ -212,7 +214,7 @@ class MeApi(APIView):
 
 class OrganizationListApi(APIView):
     @extend_schema(
-        parameters=[OrganizationListParams], responses={200: OrganizationOutput(many=True)}
+        parameters=[OrganizationListParams], responses={200: paginated(OrganizationOutput)}
     )
     def get(self, request):
         params = OrganizationListParams(data=request.query_params)
@@ -234,7 +236,7 @@ class OrganizationDetailApi(APIView):
 class ServiceListApi(APIView):
     @extend_schema(
         parameters=[ServiceListParams],
-        responses={200: ServiceOutput(many=True)},
+        responses={200: paginated(ServiceOutput)},
         description=(
             "Find services. `open_now=true` keeps services open at the request time in each "
             "location's time zone; `near=lat,lon` orders by great-circle distance and fills "
@@ -293,7 +295,7 @@ class ServiceDetailApi(APIView):
 
 
 class LocationListApi(APIView):
-    @extend_schema(parameters=[LocationListParams], responses={200: LocationOutput(many=True)})
+    @extend_schema(parameters=[LocationListParams], responses={200: paginated(LocationOutput)})
     def get(self, request):
         params = LocationListParams(data=request.query_params)
         params.is_valid(raise_exception=True)
