@@ -1,7 +1,7 @@
-"""The flows dashboard (server-rendered, no scripts): ``/`` sends a signed-in user to
-``/dashboard/``; ``/dashboard/?task_force=&organization=&pathway=&since=&until=`` shows a
-coordinator's task force (others: their own organisation) as a Sankey diagram, a funnel per
-pathway and a monthly series; ``/dashboard/flows.csv`` exports the same flow table.
+"""The flows dashboard (server-rendered, no scripts):
+``/dashboard/?task_force=&organization=&pathway=&since=&until=`` shows a coordinator's task
+force (others: their own organisation) as a Sankey diagram, a funnel per pathway and a
+monthly series; ``/dashboard/flows.csv`` exports the same flow table.
 
 The same parameters and rules as ``GET /api/v1/flows/``: small cells suppressed for everyone,
 another task force or organisation is a 404.
@@ -37,7 +37,16 @@ from coordination.selectors.board import board_get
 from coordination.selectors.flows import flow_report_get
 from coordination.services import board_item_state_set
 from core.errors import NotFound, ValidationFailed
-from referral.models import Pathway
+from referral.models import Pathway, ReferralStatus
+from services_directory.models import Stage
+
+
+def code_label(code: str) -> str:
+    """The label a person reads for a status, stage or pathway code."""
+    for choices in (ReferralStatus, Stage, Pathway):
+        if code in choices.values:
+            return str(choices(code).label)
+    return code.replace("_", " ").capitalize()
 
 
 def duration_text(seconds: int | None) -> str:
@@ -83,12 +92,6 @@ def _report(request):
 
 @require_GET
 @login_required
-def home(request):
-    return redirect("coordination-dashboard")
-
-
-@require_GET
-@login_required
 def dashboard(request):
     scope, report, errors = _report(request)
     chosen = _query(request).dict()
@@ -98,6 +101,8 @@ def dashboard(request):
     transitions = [
         {
             **row,
+            "from_label": code_label(row["from"]),
+            "to_label": code_label(row["to"]),
             "median_text": duration_text(row["median_seconds"]),
             "p90_text": duration_text(row["p90_seconds"]),
         }
@@ -244,16 +249,7 @@ def board_item_act(request):
     return redirect(f"{back}#{anchor}")
 
 
-def navigation(request) -> dict:
-    """Template context: whether to offer the board (coordinators only)."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"offers_board": False}
-    return {"offers_board": coordinated_task_forces(user=user).exists()}
-
-
 urlpatterns = [
-    path("", home, name="coordination-home"),
     path("board/", board_page, name="coordination-board"),
     path("board/items/", board_item_act, name="coordination-board-item"),
     path("dashboard/", dashboard, name="coordination-dashboard"),

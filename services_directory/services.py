@@ -331,6 +331,44 @@ def service_update(
     return service
 
 
+@transaction.atomic
+def service_capacity_set(
+    *, actor, service: Service, accepting_referrals: bool, capacity_available: int | None
+) -> Service:
+    """Whether the service takes referrals now and how many free places it has: set by its
+    own staff (providers and org admins of the organisation that offers it), who know it
+    best and change it daily. Audited like any change of the directory."""
+    membership = getattr(actor, "membership", None)
+    allowed = actor is not None and (
+        actor.is_superuser
+        or (
+            membership is not None
+            and membership.organization_id == service.organization_id
+            and membership.role in (Role.PROVIDER, Role.ORG_ADMIN)
+        )
+    )
+    if not allowed:
+        raise Forbidden(
+            "Only the staff of the organisation that offers it may change this service.",
+            code="not_service_staff",
+        )
+    if capacity_available is not None and capacity_available < 0:
+        raise ValidationFailed(
+            "Invalid capacity.", errors={"capacity_available": ["Zero or more."]}
+        )
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    changed = _assign(
+        service,
+        {"accepting_referrals": accepting_referrals, "capacity_available": capacity_available},
+        frozenset({"accepting_referrals", "capacity_available"}),
+    )
+    if changed:
+        _full_clean(service)
+        service.save(update_fields=[*changed, "updated_at"])
+        _audit_change(actor, service, service.organization_id, changed)
+    return service
+
+
 def _service_related_replace(
     *,
     service: Service,

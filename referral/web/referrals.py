@@ -18,18 +18,32 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError, NotFound
-from referral.models import Pathway, ReferralStatus, Urgency
+from referral.models import REDISCLOSURE_NOTICE, Pathway, ReferralStatus, Urgency
 from referral.selectors import referrals as selectors
 from referral.selectors.access import membership_of
+from referral.selectors.people import person_identity
 from referral.services import referrals as services
 from referral.workflow import REASON_REQUIRED, transitions_open_to
+from services_directory.models import Role, Service
 from services_directory.selectors import services_to_refer_to
 
 PAGE_SIZE = 25
 DIRECTIONS = ("received", "sent")
+# Buttons say the action, not the state it leads to; "…" where a reason or a choice follows.
+ACTION_LABELS = {
+    ReferralStatus.ACCEPTED: gettext_lazy("Accept"),
+    ReferralStatus.DECLINED: gettext_lazy("Decline…"),
+    ReferralStatus.ENGAGED: gettext_lazy("Record engagement"),
+    ReferralStatus.COMPLETED: gettext_lazy("Complete"),
+    ReferralStatus.DISENGAGED: gettext_lazy("Record lost to follow-up…"),
+    ReferralStatus.FORWARDED: gettext_lazy("Forward…"),
+    ReferralStatus.WITHDRAWN: gettext_lazy("Withdraw…"),
+}
 
 
 def _referral_or_404(user, referral_id):
@@ -61,12 +75,23 @@ def referral_list_page(request):
         page = Paginator(referrals, PAGE_SIZE).page(request.GET.get("page", 1))
     except InvalidPage as exc:
         raise Http404(str(exc)) from exc
+    rows = list(page.object_list)
+    chains = selectors.referral_forward_chains(referrals=rows) if direction == "sent" else {}
+    for row in rows:
+        row.chain = chains.get(row.pk, [])
+    page.object_list = rows
+    own_services = []
+    if membership and membership.role in (Role.PROVIDER, Role.ORG_ADMIN):
+        own_services = list(
+            Service.objects.filter(organization_id=membership.organization_id).order_by("name")
+        )
     context = {
         "page": page,
         "direction": direction,
         "status": status,
         "statuses": ReferralStatus.choices,
         "can_refer": membership is not None,
+        "own_services": own_services if direction == "received" else [],
     }
     return render(request, "referral/referral_list.html", context)
 
@@ -134,19 +159,37 @@ def referral_page(request, referral_id):
     return _render_referral(request, _referral_or_404(request.user, referral_id))
 
 
-def _render_referral(request, referral, *, problem: str = "", status: int = 200):
+def _render_referral(
+    request, referral, *, problem: str = "", status: int = 200, note_error: str = ""
+):
     """The referral's page; with ``problem``, a move that was refused and why (4xx)."""
     relations = selectors.relation_to(user=request.user, referral=referral)
     moves = transitions_open_to(referral.status, relations)
     membership = membership_of(request.user)
+    receiver = "receiver" in relations
+    identity = None
+    if receiver and referral.person_id and referral.identified:
+        # the selector decides what is disclosed, and audits the read
+        identity = person_identity(user=request.user, person=referral.person)
     context = {
         "referral": referral,
         "relations": relations,
+        "identity": identity,
+        "redisclosure_notice": (
+            referral.consent.redisclosure_notice if referral.consent_id else REDISCLOSURE_NOTICE
+        ),
+        "notes": selectors.referral_notes(user=request.user, referral_id=referral.pk)
+        if receiver
+        else None,
+        "note_error": note_error,
+        "parent_visible": bool(referral.parent_id)
+        and selectors.referral_is_visible(user=request.user, referral_id=referral.parent_id),
+        "chain": selectors.referral_forward_chains(referrals=[referral]).get(referral.pk, []),
         "events": selectors.referral_events(user=request.user, referral_id=referral.pk),
         "moves": [
             {
                 "to": to,
-                "label": ReferralStatus(to).label,
+                "label": ACTION_LABELS.get(to, ReferralStatus(to).label),
                 "needs_reason": to in REASON_REQUIRED,
                 "forwards": to == ReferralStatus.FORWARDED,
             }
@@ -193,8 +236,51 @@ def referral_transition_page(request, referral_id):
         )
     except DomainError as exc:  # nothing changed: the page as it is, and why (400, 409)
         return _render_referral(request, referral, problem=_error_text(exc), status=exc.http_status)
-    messages.success(request, f"Now {ReferralStatus(form['to']).label.lower()}.")
+    messages.success(
+        request,
+        _("Done: the referral is now %(status)s.")
+        % {"status": ReferralStatus(form["to"]).label.lower()},
+    )
     return redirect(reverse("referral-page", kwargs={"referral_id": referral.pk}))
+
+
+@require_POST
+@login_required
+def referral_note_page(request, referral_id):
+    """A note of the receiving organisation (others: 404, as the notes themselves)."""
+    referral = _referral_or_404(request.user, referral_id)
+    if "receiver" not in selectors.relation_to(user=request.user, referral=referral):
+        raise Http404()
+    try:
+        services.referral_note_add(
+            referral=referral, actor=request.user, text=request.POST.get("text", "")[:5000]
+        )
+    except DomainError as exc:
+        return _render_referral(
+            request, referral, note_error=_("Write the note first."), status=exc.http_status
+        )
+    messages.success(request, _("Note saved."))
+    return redirect(reverse("referral-page", kwargs={"referral_id": referral.pk}) + "#notes")
+
+
+@require_GET
+@login_required
+def referral_intake_page(request, referral_id):
+    """The printable intake sheet: what the receiving service needs at the door."""
+    referral = _referral_or_404(request.user, referral_id)
+    if "receiver" not in selectors.relation_to(user=request.user, referral=referral):
+        raise Http404()
+    identity = None
+    if referral.person_id and referral.identified:
+        identity = person_identity(user=request.user, person=referral.person)
+    context = {
+        "referral": referral,
+        "identity": identity,
+        "redisclosure_notice": (
+            referral.consent.redisclosure_notice if referral.consent_id else REDISCLOSURE_NOTICE
+        ),
+    }
+    return render(request, "referral/intake_sheet.html", context)
 
 
 urlpatterns = [
@@ -206,4 +292,6 @@ urlpatterns = [
         referral_transition_page,
         name="referral-transition-page",
     ),
+    path("referrals/<uuid:referral_id>/notes/", referral_note_page, name="referral-note-page"),
+    path("referrals/<uuid:referral_id>/intake/", referral_intake_page, name="referral-intake-page"),
 ]
