@@ -28,9 +28,7 @@ def _label(value: int | str) -> str:
     return SUPPRESSED if value == SUPPRESSED else f"{int(value):,}"
 
 
-def _svg(
-    width: int, height: int, title: str, body: list[str], *, wide: bool = False
-) -> SafeString:
+def _svg(width: int, height: int, title: str, body: list[str], *, wide: bool = False) -> SafeString:
     """``wide``: drawn at no less than its own width (the page lets it scroll sideways in its
     frame), so that its labels stay at their size on a phone instead of shrinking to 8 px."""
     classes = "chart chart-wide" if wide else "chart"

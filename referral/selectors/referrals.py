@@ -26,6 +26,7 @@ class ReferralFilters:
     pathway: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    person: uuid.UUID | None = None
 
 
 def _narrowing(user, filters: ReferralFilters) -> dict[str, object]:
@@ -45,6 +46,8 @@ def _narrowing(user, filters: ReferralFilters) -> dict[str, object]:
         lookups["created_at__gte"] = filters.since
     if filters.until:
         lookups["created_at__lt"] = filters.until
+    if filters.person:
+        lookups["person_id"] = filters.person
     return lookups
 
 

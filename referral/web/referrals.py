@@ -23,10 +23,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError, NotFound
+from core.web import error_summary, field_messages
 from referral.models import REDISCLOSURE_NOTICE, Pathway, ReferralStatus, Urgency
 from referral.selectors import referrals as selectors
 from referral.selectors.access import membership_of
-from referral.selectors.people import person_identity
+from referral.selectors.consents import referral_disclosure
+from referral.selectors.people import person_identity, person_list
 from referral.services import referrals as services
 from referral.workflow import REASON_REQUIRED, transitions_open_to
 from services_directory.models import Role, Service
@@ -96,53 +98,129 @@ def referral_list_page(request):
     return render(request, "referral/referral_list.html", context)
 
 
+PATHWAY_HELP = {
+    Pathway.SELF_REFERRAL: gettext_lazy(
+        "The person asks for help themselves, at a police station or a service, without fear "
+        "of arrest."
+    ),
+    Pathway.ACTIVE_OUTREACH: gettext_lazy(
+        "Outreach workers or officers seek people out in the street and offer a way in."
+    ),
+    Pathway.NALOXONE_PLUS: gettext_lazy(
+        "After an overdose, the person is offered treatment and support."
+    ),
+    Pathway.OFFICER_PREVENTION: gettext_lazy(
+        "An officer refers someone during routine contact, with no offence involved."
+    ),
+    Pathway.OFFICER_INTERVENTION: gettext_lazy(
+        "Instead of a charge or an arrest, an officer refers the person to treatment or a service."
+    ),
+    Pathway.COMMUNITY_RESPONSE: gettext_lazy(
+        "A health or social team, not the police, answers a call from the community."
+    ),
+}
+NEW_FIELD_IDS = {
+    "person": "n-person",
+    "to_service": "n-service",
+    "pathway": "n-pathway",
+    "urgency": "n-urgency",
+    "reason": "n-reason",
+    "client_uuid": "n-service",
+}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def referral_new_page(request):
-    """An anonymous referral to a service of the task force; a person is referred from the
-    People API, where the consent gate applies to their identifying data."""
+    """A referral in three steps on one URL, each a plain form: what (person, service,
+    pathway, urgency, why), then the consent gate explained when the person's identity
+    would need consent that is not there (send anonymous, or record consent first), then,
+    for a named referral, check your answers before it is sent."""
     membership = membership_of(request.user)
     if membership is None:
         raise Http404("You are not a member of an organisation.")
     choices = services_to_refer_to(organization_id=membership.organization_id)
+    people = list(
+        person_list(user=request.user).filter(organization_id=membership.organization_id)[:200]
+    )
+    source = request.POST if request.method == "POST" else request.GET
+    values = {
+        "person": source.get("person", ""),
+        "to_service": source.get("to_service", "") or source.get("service", ""),
+        "pathway": source.get("pathway", ""),
+        "urgency": source.get("urgency", "") or Urgency.ROUTINE,
+        "reason": source.get("reason", ""),
+    }
     context = {
         "services": choices,
-        "pathways": Pathway.choices,
+        "people": people,
+        "pathways": [(v, label, PATHWAY_HELP[v]) for v, label in Pathway.choices],
         "urgencies": Urgency.choices,
-        "values": request.POST if request.method == "POST" else {},
+        "values": values,
         "client_uuid": request.POST.get("client_uuid") or uuid.uuid4(),
-        "errors": {},
+        "step": "what",
     }
     if request.method == "GET":
         return render(request, "referral/referral_new.html", context)
     form = request.POST
     errors: dict[str, str] = {}
-    service = choices.filter(pk=_uuid_or_none(form.get("to_service"))).first()
+    service = choices.filter(pk=_uuid_or_none(values["to_service"])).first()
     if service is None:
-        errors["to_service"] = "Choose a service of your task force that accepts referrals."
-    if form.get("pathway") not in Pathway.values:
-        errors["pathway"] = "Choose a pathway."
-    if form.get("urgency", Urgency.ROUTINE) not in Urgency.values:
-        errors["urgency"] = "Routine or urgent."
+        errors["to_service"] = _("Choose a service of your task force that accepts referrals.")
+    person = None
+    if values["person"]:
+        person = next((p for p in people if str(p.pk) == values["person"]), None)
+        if person is None:
+            errors["person"] = _("Choose someone your organisation recorded, or nobody.")
+    if values["pathway"] not in Pathway.values:
+        errors["pathway"] = _("Choose the pathway.")
+    if values["urgency"] not in Urgency.values:
+        errors["urgency"] = _("Routine or urgent.")
     client_uuid = _uuid_or_none(form.get("client_uuid"))
     if client_uuid is None:
-        errors["client_uuid"] = "Reload the page and try again."
-    if errors:
+        errors["client_uuid"] = _("Reload the page and try again.")
+    if errors or form.get("step") == "edit":
         context["errors"] = errors
-        return render(request, "referral/referral_new.html", context, status=400)
+        context["field_errors"] = errors
+        context["error_items"] = error_summary(errors, NEW_FIELD_IDS)
+        status = 400 if errors else 200
+        return render(request, "referral/referral_new.html", context, status=status)
+    disclosure = referral_disclosure(user=request.user, person=person, service=service)
+    send_as = form.get("send_as", "")
+    context.update({"person": person, "service": service, "disclosure": disclosure})
+    context["pathway_label"] = Pathway(values["pathway"]).label
+    context["urgency_label"] = Urgency(values["urgency"]).label
+    if disclosure == "needs_consent" and send_as != "anonymous":
+        context["step"] = "consent"
+        return render(request, "referral/referral_new.html", context)
+    if disclosure == "named" and form.get("confirm") != "yes":
+        context["step"] = "check"
+        return render(request, "referral/referral_new.html", context)
     try:
         referral, created = services.referral_create(
             sender=request.user,
             service=service,
-            pathway=form["pathway"],
-            reason=form.get("reason", "")[:2000],
-            urgency=form.get("urgency", Urgency.ROUTINE),
+            person=person,
+            pathway=values["pathway"],
+            reason=values["reason"][:2000],
+            urgency=values["urgency"],
             client_uuid=client_uuid,  # a resubmitted form makes no second referral
+            if_no_consent="anonymous",
         )
     except DomainError as exc:
-        context["errors"] = {"non_field_errors": _error_text(exc)}
+        context["step"] = "what"
+        context["error_items"] = error_summary(
+            exc.errors or {"to_service": [exc.message]}, NEW_FIELD_IDS
+        )
+        context["field_errors"] = field_messages(exc.errors)
         return render(request, "referral/referral_new.html", context, status=exc.http_status)
-    messages.success(request, "Referral sent." if created else "That referral was sent already.")
+    if not created:
+        text = _("That referral was sent already.")
+    elif referral.identified:
+        text = _("Referral sent, named: the service knows who is coming.")
+    else:
+        text = _("Referral sent, anonymous.")
+    messages.success(request, text)
     return redirect("referral-page", referral_id=referral.pk)
 
 
