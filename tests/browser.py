@@ -186,11 +186,6 @@ def set_size(browser, width: int, height: int) -> None:
     )
 
 
-def scripts_enabled(browser, enabled: bool) -> None:
-    """Turn the page's own scripts off (a form must work without them) or back on."""
-    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": not enabled})
-
-
 def wait_for_page(browser, path_fragment: str = "") -> None:
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
