@@ -11,6 +11,7 @@ from rest_framework.generics import ListAPIView
 
 from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_event_list, audit_event_payload
+from core.text import FORBIDDEN_CHARACTERS_MESSAGE, has_forbidden_characters, whole_number
 
 _TARGET = re.compile(r"^(?P<label>[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*):(?P<id>[^\s]{1,64})$")
 
@@ -43,7 +44,13 @@ class AuditEventListApi(ListAPIView):
     def _filters(self) -> dict[str, Any]:
         params = self.request.query_params
         filters: dict[str, Any] = {}
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[str]] = {
+            name: [FORBIDDEN_CHARACTERS_MESSAGE]
+            for name in ("target", "action", "actor")
+            if has_forbidden_characters(params.get(name, ""))
+        }
+        if errors:
+            raise ValidationError(errors)
         if target := params.get("target"):
             match = _TARGET.match(target.strip().lower())
             if match is None:
@@ -57,10 +64,10 @@ class AuditEventListApi(ListAPIView):
             else:
                 filters["action"] = action
         if actor := params.get("actor"):
-            if not actor.isdigit():
+            if (actor_id := whole_number(actor, minimum=1)) is None:
                 errors["actor"] = ["A user id (a whole number)."]
             else:
-                filters["actor_id"] = int(actor)
+                filters["actor_id"] = actor_id
         if errors:
             raise ValidationError(errors)
         return filters

@@ -39,6 +39,13 @@ class AuditAction(models.TextChoices):
     PERMISSION_GRANT = "permission_grant", "permission granted"
     PERMISSION_REVOKE = "permission_revoke", "permission revoked"
     KEY_ROTATE = "key_rotate", "key rotation"
+    LOCKOUT = "lockout", "sign-in locked"
+    LOCKOUT_LIFT = "lockout_lift", "sign-in lock lifted"
+    PASSWORD_CHANGE = "password_change", "password changed"
+    TOKEN_REVOKE = "token_revoke", "API token revoked"
+    DEACTIVATE = "deactivate", "user deactivated"
+    OTP_ENROL = "otp_enrol", "second factor enrolled"
+    EMERGENCY_ACCESS = "emergency_access", "emergency access (42 CFR 2.51)"
 
 
 class AuditEvent(models.Model):

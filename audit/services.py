@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from celery import current_app
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connections, models, transaction
 from django.utils import timezone
@@ -33,6 +32,7 @@ from audit.keys import (
 )
 from audit.models import GENESIS_HASH, AuditAction, AuditChainHead, AuditCheckpoint, AuditEvent
 from core.errors import Conflict
+from core.outbox import outbox_send
 
 CHECKPOINT_EVERY = 1_000
 
@@ -139,11 +139,6 @@ def _append_generic(connection: Any, fields: tuple) -> tuple[int, str, str]:
 CHECKPOINT_TASK = "audit.checkpoint_audit"
 
 
-def _queue_checkpoint() -> None:
-    # By the task's registered name: the task module calls this one, not the other way round.
-    current_app.signature(CHECKPOINT_TASK).delay()
-
-
 # No savepoint: inside the caller's transaction a failed audit write must fail the caller.
 @transaction.atomic(savepoint=False)
 def audit_record(
@@ -192,7 +187,8 @@ def audit_record(
         appended = _append_generic(connection, fields)
     sequence, prev_hash, event_hash = appended
     if sequence % CHECKPOINT_EVERY == 0:
-        transaction.on_commit(_queue_checkpoint)
+        # By the handler's registered name: audit/tasks.py calls this module, not the reverse.
+        outbox_send(handler=CHECKPOINT_TASK)
     event = AuditEvent(sequence, *fields, prev_hash, event_hash)
     event._state.adding = False
     event._state.db = connection.alias

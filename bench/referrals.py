@@ -51,12 +51,13 @@ def build_network(organizations: int, *, prefix: str):
 
 
 def client_for(user):
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
+    from services_directory.accounts import token_issue
+
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = token_issue(user=user, device="bench")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 

@@ -9,10 +9,12 @@ and turns ``DJANGO_DEBUG`` off; with those set ``manage.py check --deploy`` is c
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,6 +41,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more")
+    return number
+
+
 DEBUG = env_bool("DJANGO_DEBUG", default=True)
 
 _secret = os.environ.get("DJANGO_SECRET_KEY")
@@ -60,7 +75,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -74,12 +94,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.TextRuleMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # A session of a user who must use a second factor reaches only the enrolment page
+    # until the second factor is verified.
+    "services_directory.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in that django-axes refused into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -121,6 +150,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked username/client pair before any password is checked.
+    "core.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -147,15 +178,18 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "services_directory.authentication.DeviceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
+    # JSON only, parsed with a depth limit and the text rule (core.api.parsers).
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.StrictJSONParser"],
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    # Keyed by the real client address (core.client_address), not a header the client sets.
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("CONTINUUM_LOGIN_RATE", "30/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -166,11 +200,68 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Error answers, strict bodies and the text rule in the document (core.api.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.postprocess",
+    ],
     # Swagger UI served from our own static files, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- signing in ---------------------------------------------------------------------------
+# Proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default, so the
+# client address is the connection's own. Throttles, lockout and the audit trail use it.
+CONTINUUM_TRUSTED_PROXIES = env_list("CONTINUUM_TRUSTED_PROXIES", [])
+# Lockout (django-axes): this many failures for a username from one client lock that
+# username for that client for this many minutes. Counted in the database, so every worker
+# and machine sees the same count.
+CONTINUUM_LOCKOUT_FAILURES = env_int("CONTINUUM_LOCKOUT_FAILURES", 5)
+CONTINUUM_LOCKOUT_MINUTES = env_int("CONTINUUM_LOCKOUT_MINUTES", 15)
+AXES_FAILURE_LIMIT = CONTINUUM_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=CONTINUUM_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Attempts against a lock neither count nor extend it: the lock lasts the stated period.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
+
+
+# API tokens (django-rest-knox): stored as digests, one per device sign-in, valid for
+# CONTINUUM_TOKEN_TTL after their last use ("30d", "12h", "90m"; a bare number is days).
+def env_duration(name: str, default: str) -> timedelta:
+    value = (os.environ.get(name) or default).strip().lower()
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    number, unit = (value[:-1], value[-1]) if value[-1:] in units else (value, "d")
+    try:
+        duration = timedelta(**{units[unit]: float(number)})
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be like 30d, 12h or 90m, not {value!r}") from None
+    if duration <= timedelta(0):
+        raise ImproperlyConfigured(f"{name} must be more than 0")
+    return duration
+
+
+CONTINUUM_TOKEN_TTL = env_duration("CONTINUUM_TOKEN_TTL", "30d")
+KNOX_TOKEN_MODEL = "services_directory.DeviceToken"  # noqa: S105 - a model name
+REST_KNOX = {
+    "TOKEN_TTL": CONTINUUM_TOKEN_TTL,
+    "AUTO_REFRESH": True,
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+}
+
+# Emergency access (42 CFR Part 2 §2.51): how long a provider's "break the glass" lasts.
+CONTINUUM_EMERGENCY_ACCESS_MINUTES = env_int("CONTINUUM_EMERGENCY_ACCESS_MINUTES", 60)
+
+# Two-factor sign-in (django-otp TOTP + recovery codes) for coordinators, org admins and
+# superusers; on by default in production, off in the embedded demo.
+CONTINUUM_2FA_REQUIRED = env_bool("CONTINUUM_2FA_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = os.environ.get("CONTINUUM_2FA_ISSUER", "Continuum")
 
 CACHES = {
     "default": {
@@ -188,6 +279,9 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
+# A publish to a broker that refuses connections fails at once instead of retrying inside
+# the request; the outbox keeps the message and its sweep publishes it later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
@@ -211,6 +305,27 @@ CELERY_BEAT_SCHEDULE["referral-sla-expiry"] = {
 CELERY_BEAT_SCHEDULE["consent-expiry"] = {
     "task": "coordination.tasks.consents_expire",
     "schedule": CONTINUUM_SLA_SWEEP_SECONDS,
+}
+# Transactional outbox (core.outbox): the sweep publishes messages still undelivered, a
+# relayed one is relayed again if not delivered within the redelivery time (a worker died).
+CONTINUUM_OUTBOX_SWEEP_SECONDS = float(os.environ.get("CONTINUUM_OUTBOX_SWEEP_SECONDS", "30"))
+CONTINUUM_OUTBOX_REDELIVER_SECONDS = float(
+    os.environ.get("CONTINUUM_OUTBOX_REDELIVER_SECONDS", "60")
+)
+CONTINUUM_OUTBOX_RETENTION_DAYS = int(os.environ.get("CONTINUUM_OUTBOX_RETENTION_DAYS", "14"))
+if CONTINUUM_OUTBOX_SWEEP_SECONDS <= 0 or CONTINUUM_OUTBOX_REDELIVER_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "CONTINUUM_OUTBOX_SWEEP_SECONDS and CONTINUUM_OUTBOX_REDELIVER_SECONDS must be more than 0"
+    )
+if CONTINUUM_OUTBOX_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("CONTINUUM_OUTBOX_RETENTION_DAYS must be 1 or more")
+CELERY_BEAT_SCHEDULE["outbox-relay-due"] = {
+    "task": "core.tasks.outbox_relay_due",
+    "schedule": CONTINUUM_OUTBOX_SWEEP_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["outbox-purge"] = {
+    "task": "core.tasks.outbox_purge",
+    "schedule": 24 * 3600.0,  # daily
 }
 # The queue tasks go to when none is named; a test worker uses a queue of its own.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE") or "celery"
@@ -243,7 +358,39 @@ CONTINUUM_IDEMPOTENCY_RETENTION_DAYS = int(
 if CONTINUUM_IDEMPOTENCY_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("CONTINUUM_IDEMPOTENCY_RETENTION_DAYS must be 1 or more")
 
+# --- headers and sessions ------------------------------------------------------------------
+# Content-Security-Policy (django-csp): our own scripts and styles only, nothing inline, no
+# other origin; the API docs use drf-spectacular's split view, whose script is a file too.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Sessions end when the browser closes (shared patrol-car laptops) and after this many idle
+# minutes: each request moves the server-side expiry forward.
+CONTINUUM_SESSION_IDLE_MINUTES = env_int("CONTINUUM_SESSION_IDLE_MINUTES", 30)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = CONTINUUM_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Health checks come from the load balancer over plain HTTP, behind the TLS proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# The debug page and error mails hide credentials in URLs and DATABASES (config.reporting).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.ReporterFilter"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True

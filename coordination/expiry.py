@@ -98,7 +98,7 @@ def referral_expire(*, referral_id: uuid.UUID, now: datetime | None = None) -> b
     for organization in coordinator_organizations(referral=referral):
         if organization.pk in already:
             continue  # the sender's organisation was told by the transition itself
-        _notify_after_commit(
+        _notify(
             Notification.objects.create(
                 referral=referral, organization=organization, event=event, message=message
             )
@@ -106,10 +106,10 @@ def referral_expire(*, referral_id: uuid.UUID, now: datetime | None = None) -> b
     return True
 
 
-def _notify_after_commit(notification: Notification) -> None:
-    from referral.tasks import notification_send
+def _notify(notification: Notification) -> None:
+    from referral.tasks import notification_queue
 
-    transaction.on_commit(lambda: notification_send.delay(notification.pk))
+    notification_queue(notification)
 
 
 def referrals_expire(*, now: datetime | None = None) -> int:

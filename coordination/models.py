@@ -27,6 +27,7 @@ class BoardRule(models.TextChoices):
     DECLINED_NO_FOLLOW_UP = "declined_no_follow_up", "Declined, no new referral within 72 h"
     STALLED = "stalled", "Stalled between stages (14 days)"
     NO_CAPACITY = "no_capacity", "Service at zero capacity or not accepting"
+    EMERGENCY_ACCESS = "emergency_access", "Emergency access to a person (42 CFR 2.51)"
 
 
 class BoardItemState(models.Model):

@@ -26,18 +26,14 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 
-from coordination.flows import (
-    StepCell,
+from coordination.flows.histograms import (
     compact_histogram,
     histogram_from_row,
-    live_contacts,
-    live_events,
-    next_month,
     rollup_histogram_sums,
-    transition_groups,
-    utc_today,
-    whole_months,
 )
+from coordination.flows.live import live_contacts, live_events, transition_groups
+from coordination.flows.periods import next_month, utc_today, whole_months
+from coordination.flows.steps import StepCell
 from coordination.models import (
     DailyContactRollup,
     DailyTransitionRollup,

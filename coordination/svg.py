@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from coordination.flows import SUPPRESSED
+from coordination.flows.suppression import SUPPRESSED
 
 PALETTE = ("#1d4e89", "#b3261e", "#1b6e3a", "#8a5a00", "#6b3fa0", "#00707a", "#5b6475")
 FONT = 'font-family="system-ui, sans-serif"'

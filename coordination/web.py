@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coordination import svg
 from coordination.api.flows import FlowParams
-from coordination.flows import flow_table_rows, flows_export_record
+from coordination.flows.export import flow_table_rows, flows_export_record
 from coordination.models import BoardRule
 from coordination.selectors import (
     coordinated_task_force_get,
@@ -48,6 +48,7 @@ from coordination.services import (
     conference_update,
 )
 from core.errors import NotFound, ValidationFailed
+from core.text import whole_number
 from core.web import error_summary
 from referral.models import Pathway, ReferralStatus
 from services_directory.models import Stage
@@ -237,9 +238,10 @@ def board_item_act(request):
     changes: dict = {}
     if action == "assign":
         assignee = form.get("assigned_to", "").strip()
-        if assignee and not assignee.isdigit():
+        assignee_id = whole_number(assignee, minimum=1)
+        if assignee and assignee_id is None:
             return refused("assigned_to: Not a coordinator of this task force.")
-        changes["assigned_to"] = int(assignee) if assignee else None
+        changes["assigned_to"] = assignee_id
     elif action == "note":
         changes["note"] = form.get("note", "")[:5000]
     else:

@@ -8,3 +8,13 @@ class CoreConfig(AppConfig):
 
     name = "core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.urls import register_converter
+
+        from core.api.converters import IdConverter
+
+        # Registered before any URLconf is loaded: apps' urls use ``<id:...>``.
+        register_converter(IdConverter, "id")
+
+        from core import checks  # noqa: F401 - registers the system checks

@@ -14,7 +14,8 @@ How one keyed request runs (``idempotent``):
    ``done`` with the answer. The view's writes and the stored answer commit together: either
    both exist or neither does.
 3. If the view raises something the API cannot answer, or answers 5xx, its writes roll back
-   and the record is deleted, so a retry runs the view again. A 4xx answer is stored and
+   and the record is deleted, so a retry runs the view again; so is a 4xx answer the
+   database cannot store. A 4xx answer is stored and
    replayed: the request was judged, and judging it again would give the same answer.
 
 If the process dies between 1 and 2 the record stays ``in_progress`` with nothing committed
@@ -33,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import JSONRenderer
@@ -57,7 +58,7 @@ _CLAIM_ATTEMPTS = 3
 
 KEY_PARAMETER = OpenApiParameter(
     name=HEADER,
-    type=str,
+    type={"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
     location=OpenApiParameter.HEADER,
     required=False,
     description=(
@@ -217,8 +218,13 @@ def _run(
         if response.status_code >= 500:
             _release(record)
         else:
-            with transaction.atomic():
-                _store(record, response)
+            try:
+                with transaction.atomic():
+                    _store(record, response)
+            except DatabaseError:
+                # An answer the database cannot keep: nothing was written, so the key is
+                # free again rather than "in progress" until ABANDONED_AFTER.
+                _release(record)
         return response
     if response.status_code >= 500:
         _release(record)

@@ -32,3 +32,36 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class OutboxMessage(models.Model):
+    """Something a write sends (an email, a task), stored in the write's own transaction.
+
+    ``handler`` names a function an app registered with ``core.outbox.handler``; ``args``
+    and ``kwargs`` are its JSON arguments (ids, never personal data). ``available_at`` is
+    when the sweep next publishes the row if it is still undelivered; ``delivered_at`` is
+    the consumer's record that the handler ran and committed (once)."""
+
+    handler = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    available_at = models.DateTimeField()
+    relayed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        indexes = [
+            # The sweep's scan: undelivered rows by when they are due; delivered ones drop out.
+            models.Index(
+                fields=["available_at"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="core_outbox_due_idx",
+            ),
+            models.Index(fields=["delivered_at"], name="core_outbox_delivered_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} #{self.pk}"

@@ -316,13 +316,16 @@ class ReferralNote(models.Model):
 
 
 class Notification(models.Model):
-    """Closed loop: the sender's organisation learns each outcome (status only)."""
+    """Closed loop: the sender's organisation learns each outcome (status only). Without an
+    event it tells of something else on the referral: an emergency access to the person."""
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="notifications")
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="notifications"
     )
-    event = models.ForeignKey(ReferralEvent, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(
+        ReferralEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     message = models.CharField(max_length=300)
     emailed_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -338,3 +341,35 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class EmergencyAccess(models.Model):
+    """A provider opened a person's identity without consent because of a medical emergency
+    (42 CFR Part 2 §2.51; "breaking the glass"). It lasts until ``expires_at``, for that
+    provider only; the stated nature of the emergency is encrypted (under the person's data
+    key, so erasure shreds it) and recorded in the audit trail."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="emergency_accesses")
+    # The referral that makes the provider's organisation a party (the board shows it there).
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="emergency_accesses"
+    )
+    reason_enc = models.BinaryField(editable=False)
+    reason_key_id = models.CharField(max_length=64, editable=False)
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-granted_at", "id"]
+        indexes = [
+            models.Index(fields=["user", "person", "expires_at"]),
+            models.Index(fields=["granted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Emergency access {self.id} to {self.person_id}"

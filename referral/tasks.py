@@ -1,23 +1,32 @@
-"""Background work of the referral app. Tasks take ids and call plain code; they are
-queued with ``transaction.on_commit`` so nothing is sent for a write that rolled back."""
+"""Background work of the referral app. Handlers take ids and call plain code; writes queue
+them through the outbox (``core.outbox``), so nothing is sent for a write that rolled back
+and nothing is lost when the broker or the mail server is down."""
 
 from __future__ import annotations
 
-from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from core.outbox import handler, outbox_send
 from referral.models import Notification
 
+NOTIFICATION_SEND = "referral.notification_send"
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8, acks_late=True)
-def notification_send(self, notification_id: int) -> bool:
-    """Email a notification to its organisation once (a retried task sends nothing twice).
 
-    The message is status only: never a name, a note or a clinical detail."""
+def notification_queue(notification: Notification) -> None:
+    """Queue the notification's email in the current transaction (the outbox)."""
+    outbox_send(handler=NOTIFICATION_SEND, args=[notification.pk])
+
+
+@handler(NOTIFICATION_SEND)
+def notification_send(notification_id: int) -> bool:
+    """Email a notification to its organisation once (a repeated run sends nothing twice).
+
+    The message is status only: never a name, a note or a clinical detail. A mail server
+    that does not answer raises; the outbox retries the message later."""
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))

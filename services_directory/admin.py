@@ -4,24 +4,30 @@ hours and groups stay in step exactly as through the API."""
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import DomainError
-from services_directory import services
+from services_directory import accounts, services
 from services_directory.models import (
     Language,
     Location,
     Membership,
     Organization,
     Phone,
+    Role,
     Schedule,
     Service,
     ServiceAtLocation,
     TaskForce,
 )
+from services_directory.web import AdminSignInForm
 
 
 def _own_organization_id(request):
@@ -232,3 +238,91 @@ class MembershipAdmin(admin.ModelAdmin):
             actor=request.user, user=obj.user, organization=obj.organization, role=obj.role
         )
         obj.pk = membership.pk
+
+
+# --- sign-in locks (django-axes) ------------------------------------------------------------
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class SignInLockAdmin(AccessAttemptAdmin):
+    """Locks and failure counts. An org admin sees those of its own members and lifts one by
+    deleting it; each lift goes through ``accounts.signin_lock_lift`` and is audited."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        membership = getattr(request.user, "membership", None)
+        if membership is None or membership.role != Role.ORG_ADMIN:
+            return queryset.none()
+        members = Membership.objects.filter(organization_id=membership.organization_id)
+        return queryset.filter(username__in=members.values("user__username"))
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or self._is_org_admin(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    @staticmethod
+    def _is_org_admin(request) -> bool:
+        membership = getattr(request.user, "membership", None)
+        return membership is not None and membership.role == Role.ORG_ADMIN
+
+    def delete_model(self, request, obj):
+        self._lift(request, [obj])
+
+    def delete_queryset(self, request, queryset):
+        self._lift(request, list(queryset))
+
+    def _lift(self, request, attempts) -> None:
+        for attempt in attempts:
+            try:
+                accounts.signin_lock_lift(
+                    actor=request.user, username=attempt.username, ip_address=attempt.ip_address
+                )
+            except DomainError as exc:
+                raise PermissionDenied(exc.message) from exc
+
+
+# --- users: deactivation goes through the service -------------------------------------------
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ContinuumUserAdmin(UserAdmin):
+    """Unticking "active" deactivates through ``accounts.user_deactivate``: every token and
+    session of the user ends, and the audit trail says who did it."""
+
+    actions = ["deactivate"]
+
+    def save_model(self, request, obj, form, change):
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivating:
+            obj.is_active = True  # the service makes the change, with its side effects
+        super().save_model(request, obj, form, change)
+        if deactivating:
+            self._deactivate(request, obj)
+
+    @admin.action(description="Deactivate the selected users (ends their tokens and sessions)")
+    def deactivate(self, request, queryset):
+        for user in queryset.filter(is_active=True):
+            self._deactivate(request, user)
+
+    @staticmethod
+    def _deactivate(request, user) -> None:
+        try:
+            accounts.user_deactivate(actor=request.user, user=user)
+        except DomainError as exc:
+            raise PermissionDenied(exc.message) from exc
+
+
+# The admin's login asks for the second factor too (services_directory.web).
+admin.site.login_form = AdminSignInForm

@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from knox.models import AbstractAuthToken
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
@@ -410,3 +411,20 @@ class OpeningHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id} {self.opens_minute}-{self.closes_minute} {self.time_zone}"
+
+
+class DeviceToken(AbstractAuthToken):
+    """An API token for one device sign-in (django-rest-knox, ``KNOX_TOKEN_MODEL``).
+
+    Only a SHA-512 digest of the token is stored; the token itself is shown once, in the
+    sign-in answer. ``token_key`` (its first 15 characters) finds the row and names the
+    device in the token list. The expiry moves forward on use (knox ``AUTO_REFRESH``)."""
+
+    device = models.CharField(max_length=100, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.device or 'device'} of {self.user_id}"

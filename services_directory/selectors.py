@@ -24,11 +24,13 @@ from django.db.models import (
     Subquery,
     Window,
 )
+from django.utils import timezone
 
 from core.errors import NotFound
 from services_directory.models import (
     MINUTES_PER_DAY,
     MINUTES_PER_WEEK,
+    DeviceToken,
     Language,
     Location,
     OpeningHours,
@@ -443,4 +445,14 @@ def services_to_refer_to(*, organization_id: uuid.UUID) -> QuerySet[Service]:
         Service.objects.filter(organization_id__in=partners, accepting_referrals=True)
         .select_related("organization")
         .order_by("stage", "name", "pk")
+    )
+
+
+def device_token_list(*, user) -> QuerySet[DeviceToken]:
+    """The user's own signed-in devices that have not expired, newest first."""
+    now = timezone.now()
+    return (
+        DeviceToken.objects.filter(user=user)
+        .filter(Q(expiry__isnull=True) | Q(expiry__gt=now))
+        .order_by("-created", "digest")
     )

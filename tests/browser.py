@@ -59,6 +59,8 @@ def _chromium(profile_dir):
         f"--window-size={WIDTH},800",
     ):
         options.add_argument(argument)
+    # The console log, read after each test for Content-Security-Policy violations.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     options.add_experimental_option(
         "mobileEmulation", {"deviceMetrics": {"width": WIDTH, "height": 800, "pixelRatio": 1}}
     )
@@ -96,18 +98,34 @@ def _shared_chromium(tmp_path_factory):
     holder["driver"].quit()
 
 
+def csp_violations(driver) -> list[str]:
+    """Console messages since the last call that report a Content-Security-Policy
+    violation (Chromium logs each refused script, style or connection as an error)."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
+
+
 @pytest.fixture
 def browser(_shared_chromium, tmp_path_factory):
     """Headless Chromium at 360 px, through chromedriver (Debian's packages), clean for
-    each test: the shared browser is reset after use, and replaced if it broke."""
+    each test: the shared browser is reset after use, and replaced if it broke. A test
+    whose pages broke the Content-Security-Policy fails (errors) at teardown."""
     driver = _shared_chromium["driver"]
+    with contextlib.suppress(Exception):
+        csp_violations(driver)  # drain what an earlier test left in the log
     yield driver
+    violations: list[str] = []
     try:
+        violations = csp_violations(driver)
         _reset(driver)
     except Exception:  # noqa: BLE001 - a browser a test broke is replaced, not reused
         with contextlib.suppress(Exception):
             driver.quit()
         _shared_chromium["driver"] = _chromium(tmp_path_factory.mktemp("chromium") / "profile")
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 def sign_in(browser, base_url: str, username: str, next_url: str) -> None:

@@ -31,6 +31,29 @@ def redis_url_or_skip() -> str:
 
 
 @pytest.fixture
+def celery_conf():
+    """Change the Celery app's configuration for one test; restored afterwards."""
+    from config.celery import app
+
+    app.finalize()
+    assert app.conf.task_always_eager is not None  # loaded before we override it
+    # The app reads Django settings with the CELERY_ namespace: keys keep that prefix.
+    keys = ("broker_url", "broker_write_url", "task_always_eager", "task_default_queue")
+    keys += ("result_backend",)
+    saved = {k: app.conf.get(f"CELERY_{k.upper()}") for k in keys}
+
+    def configure(**values):
+        if "broker_url" in values:
+            values["broker_write_url"] = values["broker_url"]
+        app.conf.update({f"CELERY_{k.upper()}": v for k, v in values.items()})
+        app._pool = None  # no connection from an earlier configuration is reused
+        app.amqp._producer_pool = None
+
+    yield configure
+    configure(**saved)
+
+
+@pytest.fixture
 def postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://... (CI does)")

@@ -223,10 +223,12 @@ def care_world() -> World:
 
 
 def api_client_for(user) -> APIClient:
-    """An API client that authenticates with ``user``'s API token (the phones' way in)."""
-    from rest_framework.authtoken.models import Token
+    """An API client that authenticates with a device token of ``user`` (the phones' way
+    in), issued as a sign-in issues it; the raw token is kept on ``client.token``."""
+    from services_directory.accounts import token_issue
 
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = token_issue(user=user, device="tests")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    client.token = token
     return client

@@ -40,6 +40,8 @@ def production_env(tmp_path) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "continuum.example.org",
         "CONTINUUM_KEYS": keys.generate_keyring().to_json(),
         "CONTINUUM_VAR_DIR": str(tmp_path),
+        # Shared by every worker, so throttles count across them (continuum.W001 otherwise).
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
     }
 
 
@@ -49,6 +51,14 @@ def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_warns_that_limits_are_per_worker_without_a_shared_cache(tmp_path):
+    env = production_env(tmp_path)
+    del env["CACHE_URL"]
+    result = run_manage("check", "--deploy", env=env)
+    assert "continuum.W001" in result.stdout + result.stderr
+    assert "per worker" in result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):

@@ -62,6 +62,8 @@ def test_shared_plumbing_lives_only_in_core():
         "services_directory/idempotency.py",
         "services_directory/api/pagination.py",
         "services_directory/api/params.py",
+        "services_directory/hsds.py",  # now services_directory/hsds/: mapping, import, export
+        "coordination/flows.py",  # now coordination/flows/: counts, live, rollup read, report
     ]:
         assert not (ROOT / moved).exists(), moved
     for module in ["errors", "idempotency", "api/pagination", "api/params", "api/errors"]:

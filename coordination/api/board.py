@@ -13,7 +13,7 @@ from coordination import services
 from coordination.models import BoardRule
 from coordination.selectors import coordinated_task_force_get
 from coordination.selectors.board import TARGET_TYPES, board_get, board_item_state_get
-from core.api.params import StrictBooleanField, StrictQuerySerializer
+from core.api.params import StrictBodySerializer, StrictBooleanField, StrictQuerySerializer
 from core.idempotency import idempotent
 
 
@@ -130,7 +130,7 @@ class BoardApi(APIView):
         return Response(BoardOutput(board).data)
 
 
-class StateInput(serializers.Serializer):
+class StateInput(StrictBodySerializer):
     """What to change; fields left out stay as they are. ``assigned_to: null`` unassigns."""
 
     assigned_to = serializers.IntegerField(required=False, allow_null=True)
@@ -199,7 +199,7 @@ urlpatterns = [
     path("board/", BoardApi.as_view(), name="board"),
     path("board/items/", BoardItemStateApi.as_view(), name="board-item-state"),
     path(
-        "board/items/<int:state_id>/",
+        "board/items/<id:state_id>/",
         BoardItemStateDetailApi.as_view(),
         name="board-item-state-detail",
     ),

@@ -32,7 +32,8 @@ from coordination.selectors.conferences import (
     conference_list,
 )
 from core.api.pagination import Pagination
-from core.api.params import StrictQuerySerializer
+from core.api.params import EventDateField, StrictBodySerializer, StrictQuerySerializer
+from core.api.schema import paginated
 from core.idempotency import idempotent
 
 
@@ -70,7 +71,7 @@ class ActionItemOutput(serializers.Serializer):
 class ConferenceOutput(serializers.Serializer):
     id = serializers.IntegerField()
     task_force = serializers.IntegerField(source="task_force_id")
-    held_on = serializers.DateField()
+    held_on = EventDateField()
     title = serializers.CharField()
     created_by = UserRef(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -91,15 +92,15 @@ class ConferenceListParams(StrictQuerySerializer):
     task_force = serializers.IntegerField()
 
 
-class ConferenceInput(serializers.Serializer):
+class ConferenceInput(StrictBodySerializer):
     task_force = serializers.IntegerField()
-    held_on = serializers.DateField()
+    held_on = EventDateField()
     title = serializers.CharField(max_length=200)
 
 
-class ConferenceUpdateInput(serializers.Serializer):
+class ConferenceUpdateInput(StrictBodySerializer):
     title = serializers.CharField(max_length=200, required=False)
-    held_on = serializers.DateField(required=False)
+    held_on = EventDateField(required=False)
     minutes = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -108,7 +109,7 @@ class ConferenceUpdateInput(serializers.Serializer):
     )
 
 
-class AgendaItemInput(serializers.Serializer):
+class AgendaItemInput(StrictBodySerializer):
     """By hand (``title``) or from a board item (``rule`` + ``target_type`` + ``target_id``)."""
 
     title = serializers.CharField(required=False, allow_blank=True, max_length=300)
@@ -131,20 +132,20 @@ class AgendaItemInput(serializers.Serializer):
         return attrs
 
 
-class AgendaItemUpdateInput(serializers.Serializer):
+class AgendaItemUpdateInput(StrictBodySerializer):
     title = serializers.CharField(required=False, max_length=300)
     discussion = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     position = serializers.IntegerField(required=False, min_value=0)
 
 
-class ActionItemInput(serializers.Serializer):
+class ActionItemInput(StrictBodySerializer):
     description = serializers.CharField(max_length=500)
     owner = serializers.IntegerField(required=False, allow_null=True)
-    due_on = serializers.DateField(required=False, allow_null=True)
+    due_on = EventDateField(required=False, allow_null=True)
     agenda_item = serializers.IntegerField(required=False, allow_null=True)
 
 
-class ActionCompleteInput(serializers.Serializer):
+class ActionCompleteInput(StrictBodySerializer):
     done = serializers.BooleanField(required=False, default=True)
 
 
@@ -154,7 +155,7 @@ def _detail(request, conference_id) -> Response:
 
 
 class ConferenceListApi(APIView):
-    @extend_schema(parameters=[ConferenceListParams], responses={200: ConferenceOutput(many=True)})
+    @extend_schema(parameters=[ConferenceListParams], responses={200: paginated(ConferenceOutput)})
     def get(self, request):
         params = ConferenceListParams(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -285,32 +286,32 @@ class AgendaHtmlApi(APIView):
 urlpatterns = [
     path("conferences/", ConferenceListApi.as_view(), name="conference-list"),
     path(
-        "conferences/<int:conference_id>/",
+        "conferences/<id:conference_id>/",
         ConferenceDetailApi.as_view(),
         name="conference-detail",
     ),
     path(
-        "conferences/<int:conference_id>/agenda-items/",
+        "conferences/<id:conference_id>/agenda-items/",
         AgendaItemListApi.as_view(),
         name="conference-agenda-items",
     ),
     path(
-        "conferences/<int:conference_id>/agenda-items/<int:item_id>/",
+        "conferences/<id:conference_id>/agenda-items/<id:item_id>/",
         AgendaItemDetailApi.as_view(),
         name="conference-agenda-item",
     ),
     path(
-        "conferences/<int:conference_id>/actions/",
+        "conferences/<id:conference_id>/actions/",
         ActionItemListApi.as_view(),
         name="conference-actions",
     ),
     path(
-        "conferences/<int:conference_id>/actions/<int:action_id>/complete/",
+        "conferences/<id:conference_id>/actions/<id:action_id>/complete/",
         ActionItemCompleteApi.as_view(),
         name="conference-action-complete",
     ),
     path(
-        "conferences/<int:conference_id>/agenda.html",
+        "conferences/<id:conference_id>/agenda.html",
         AgendaHtmlApi.as_view(),
         name="conference-agenda-html",
     ),

@@ -7,12 +7,14 @@ from datetime import timedelta
 
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from coordination.flows import PERCENTILE_METHOD, SUPPRESSION_RULE, utc_today
+from coordination.flows.histograms import PERCENTILE_METHOD
+from coordination.flows.periods import utc_today
+from coordination.flows.suppression import SUPPRESSION_RULE
 from coordination.selectors.flows import flow_report_get
 from core.api.params import StrictQuerySerializer
 from referral.models import Pathway
@@ -66,21 +68,7 @@ class FlowsApi(APIView):
     @extend_schema(
         summary="Flows along the continuum",
         description=FLOWS_DESCRIPTION,
-        parameters=[
-            OpenApiParameter("task_force", int, description="A task force you coordinate."),
-            OpenApiParameter(
-                "organization", OpenApiTypes.UUID, description="One organisation's flows."
-            ),
-            OpenApiParameter("pathway", str, enum=Pathway.values, description="One pathway."),
-            OpenApiParameter(
-                "since", OpenApiTypes.DATE, description="First UTC day (default: 365 days ago)."
-            ),
-            OpenApiParameter(
-                "until",
-                OpenApiTypes.DATE,
-                description="Day after the last (exclusive; default: tomorrow).",
-            ),
-        ],
+        parameters=[FlowParams],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from core.errors import NotFound
+from core.text import whole_number
 from referral.selectors.access import membership_of
 from services_directory.models import Role, TaskForce
 
@@ -24,10 +25,9 @@ def coordinated_task_forces(*, user) -> QuerySet[TaskForce]:
 
 def coordinated_task_force_get(*, user, task_force_id: int | str | None) -> TaskForce:
     """The task force if this user coordinates it, else 404 (missing and forbidden alike)."""
-    try:
-        pk = int(str(task_force_id))
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    pk = whole_number(task_force_id if isinstance(task_force_id, int) else str(task_force_id))
+    if pk is None:
+        raise NotFound()
     task_force = coordinated_task_forces(user=user).filter(pk=pk).first()
     if task_force is None:
         raise NotFound()

@@ -29,6 +29,10 @@ whose sender or receiving organisation belongs to the task force):
 ``no_capacity``
     A service of a task-force organisation, active or temporarily closed, with
     ``capacity_available == 0`` or not accepting referrals.
+``emergency_access``
+    A referral of the task force through which a provider opened the person's identity
+    without consent (42 CFR Part 2 §2.51) within ``EMERGENCY_LOOKBACK`` (30 days); one item
+    per referral, since its latest access, so a new access brings a resolved item back.
 
 An item a coordinator resolved (``BoardItemState.resolved_at``) stays off the board until its
 target changes again (``resolved_at`` earlier than the item's ``since``).
@@ -40,7 +44,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -51,7 +55,7 @@ from coordination.selectors import (
     task_force_organization_ids,
 )
 from core.errors import NotFound, ValidationFailed
-from referral.models import Person, Referral, ReferralStatus
+from referral.models import EmergencyAccess, Person, Referral, ReferralStatus
 from services_directory.models import Service, ServiceStatus, TaskForce
 
 NEAR_SLA_SHARE = 0.25
@@ -61,6 +65,7 @@ DECLINE_FOLLOW_UP_WINDOW = timedelta(hours=72)
 DECLINE_LOOKBACK = timedelta(days=30)
 STALLED_AFTER = timedelta(days=14)
 STALLED_LOOKBACK = timedelta(days=90)
+EMERGENCY_LOOKBACK = timedelta(days=30)
 STALLED_STATUSES = (
     ReferralStatus.ACCEPTED,
     ReferralStatus.ENGAGED,
@@ -79,6 +84,7 @@ RULE_TARGETS: dict[str, tuple[str, ...]] = {
     BoardRule.DECLINED_NO_FOLLOW_UP: (REFERRAL,),
     BoardRule.STALLED: (PERSON, REFERRAL),
     BoardRule.NO_CAPACITY: (SERVICE,),
+    BoardRule.EMERGENCY_ACCESS: (REFERRAL,),
 }
 ANONYMOUS = "Anonymous"
 # Never loaded for the board: coordinators see pseudonyms only.
@@ -280,6 +286,18 @@ def _stalled(referrals: QuerySet[Referral], now: datetime) -> list[BoardItem]:
     return items
 
 
+def _emergency_access(referrals: QuerySet[Referral], now: datetime) -> list[BoardItem]:
+    recent = EmergencyAccess.objects.filter(
+        referral=OuterRef("pk"), granted_at__gte=now - EMERGENCY_LOOKBACK, granted_at__lte=now
+    )
+    rows = (
+        _for_board(referrals.filter(Exists(recent)))
+        .annotate(emergency_at=Subquery(recent.order_by("-granted_at").values("granted_at")[:1]))
+        .order_by("-emergency_at", "id")[:RULE_LIMIT]
+    )
+    return [_referral_item(BoardRule.EMERGENCY_ACCESS, r, since=r.emergency_at) for r in rows]
+
+
 def _no_capacity(task_force: TaskForce) -> list[BoardItem]:
     services = (
         Service.objects.filter(
@@ -331,6 +349,8 @@ def board_get(
             computed[name] = _stalled(referrals, now)
         elif name == BoardRule.NO_CAPACITY:
             computed[name] = _no_capacity(task_force)
+        elif name == BoardRule.EMERGENCY_ACCESS:
+            computed[name] = _emergency_access(referrals, now)
     states = {
         (s.rule, s.target_label, s.target_id): s
         for s in BoardItemState.objects.filter(task_force=task_force, rule__in=rules)

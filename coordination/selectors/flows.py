@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from coordination.flows import flow_counts, flow_report
+from coordination.flows.counts import flow_counts
+from coordination.flows.report import flow_report
 from core.errors import NotFound, ValidationFailed
 from referral.selectors.access import membership_of
 from services_directory.models import Organization, Role, TaskForce

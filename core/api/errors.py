@@ -1,8 +1,11 @@
 """One place that turns errors into the API's JSON shape.
 
-Every error body is ``{"detail": "...", "errors": {field: [messages]}}``; ``errors`` is empty
-when no single field is to blame. Domain errors (``DomainError`` subclasses raised by services)
-are mapped here so that views never translate them by hand.
+Every error body is ``{"detail": "...", "code": "...", "errors": {field: [messages]}}``;
+``errors`` is empty when no single field is to blame, and ``code`` is stable for clients to
+branch on. Domain errors (``DomainError`` subclasses raised by services) are mapped here so
+that views never translate them by hand; DRF's own errors keep their codes (see ``CODES``).
+Paths under ``/api/`` that match no view, and errors outside DRF views there, answer the same
+shape through ``api_not_found``, ``handler404`` and ``handler500``.
 """
 
 from __future__ import annotations
@@ -11,12 +14,30 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
+
+API_PREFIX = "/api/"
+
+# DRF's error classes and the codes they answer with. Every 4xx the API gives has one.
+CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.ValidationError: "invalid",
+    exceptions.ParseError: "parse_error",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "forbidden",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
 
 
 def _flatten(detail: Any) -> list[str]:
@@ -33,12 +54,24 @@ def _field_errors(detail: Any) -> dict[str, list[str]]:
     return {"non_field_errors": _flatten(detail)}
 
 
+def error_body(detail: str, code: str, errors: dict[str, list[str]] | None = None) -> dict:
+    return {"detail": detail, "code": code, "errors": errors or {}}
+
+
+def _code(exc: exceptions.APIException) -> str:
+    own = getattr(exc.detail, "code", None)
+    # A parse error raised with a code of its own (core.api.parsers) keeps it.
+    if isinstance(exc, exceptions.ParseError) and own and own != exceptions.ParseError.default_code:
+        return own
+    for kind in type(exc).__mro__:
+        if kind in CODES:
+            return CODES[kind]
+    return str(own or exc.default_code)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(
-            {"detail": exc.message, "errors": exc.errors, "code": exc.code},
-            status=exc.http_status,
-        )
+        return Response(error_body(exc.message, exc.code, exc.errors), status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -59,9 +92,31 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             if first_field != "non_field_errors"
             else errors[first_field][0]
         )
-        response.data = {"detail": detail, "errors": errors}
+        response.data = error_body(detail, "invalid", errors)
         response.status_code = status.HTTP_400_BAD_REQUEST
     else:
         detail = response.data.get("detail") if isinstance(response.data, dict) else None
-        response.data = {"detail": str(detail or exc), "errors": {}}
+        response.data = error_body(str(detail or exc), _code(exc), getattr(exc, "errors", None))
     return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+@csrf_exempt  # a token client's POST to a wrong path is a 404, not a CSRF page
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any path under /api/ that no view serves, malformed ids included."""
+    return JsonResponse(error_body("Not found.", "not_found"), status=404)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None):
+    if _is_api(request):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest):
+    if _is_api(request):
+        return JsonResponse(error_body("Server error.", "server_error"), status=500)
+    return defaults.server_error(request)

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from core.api.pagination import Pagination
 from core.api.params import StrictBodySerializer, StrictQuerySerializer
+from core.api.schema import paginated
 from core.idempotency import idempotent
 from referral.api.people import OrganizationReference
 from referral.models import Consent, ConsentMethod
@@ -89,7 +90,7 @@ def _render(consent: Consent) -> dict:
 
 class PersonConsentListApi(APIView):
     @extend_schema(
-        responses={200: ConsentOutput(many=True)},
+        responses={200: paginated(ConsentOutput)},
         description=(
             "The person's consents you may see: all of them for the organisation that "
             "recorded the person; for another organisation, those naming it as a recipient "

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from core.api.pagination import Pagination
 from core.api.params import StrictBodySerializer, StrictQuerySerializer
+from core.api.schema import paginated
 from core.errors import DomainError
 from core.idempotency import idempotent
 from referral.models import Contact, Offer, Pathway
@@ -159,7 +160,7 @@ def _batch_item(request, item: Any) -> dict[str, Any]:
 class ContactListApi(APIView):
     @extend_schema(
         parameters=[ContactListParams],
-        responses={200: ContactOutput(many=True)},
+        responses={200: paginated(ContactOutput)},
         description=(
             "Your organisation's contacts, latest first, without notes. `since` (inclusive) "
             "and `until` (exclusive) bound `occurred_at`."

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from core.api.pagination import Pagination
 from core.api.params import StrictBodySerializer, StrictQuerySerializer
+from core.api.schema import paginated
 from core.idempotency import idempotent
 from referral.models import Person
 from referral.selectors import people as selectors
@@ -85,6 +86,11 @@ class PersonOutput(serializers.Serializer):
         return person.pk in self.context["identity_visible"]
 
 
+class PersonSearchOutput(serializers.Serializer):
+    count = serializers.IntegerField(min_value=0)
+    results = PersonOutput(many=True)
+
+
 class IdentityOutput(serializers.Serializer):
     erased = serializers.BooleanField()
     given_name = serializers.CharField(allow_null=True)
@@ -146,7 +152,7 @@ def _detail(request, person: Person) -> dict[str, Any]:
 
 class PersonListApi(APIView):
     @extend_schema(
-        responses={200: PersonOutput(many=True)},
+        responses={200: paginated(PersonOutput)},
         description=(
             "People whose pseudonym you may see, newest first; no identifying fields here. "
             "`identity_visible` tells whether the detail would show them. To find someone by "
@@ -195,7 +201,7 @@ class PersonListApi(APIView):
 class PersonSearchApi(APIView):
     @extend_schema(
         request=PersonSearchInput,
-        responses={200: PersonOutput(many=True)},
+        responses={200: PersonSearchOutput},
         description=(
             "**Duplicate search**: `given_name`, `family_name` and `birth_date` (YYYY-MM-DD), "
             "all three, find exact matches after normalisation (case, accents, spaces and "

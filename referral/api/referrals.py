@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 from audit.models import AuditAction
 from audit.services import audit_record
 from core.api.pagination import Pagination
-from core.api.params import StrictQuerySerializer
+from core.api.params import StrictBodySerializer, StrictQuerySerializer
+from core.api.schema import paginated
 from core.errors import NotFound, ValidationFailed
 from core.idempotency import idempotent
 from referral import fhir
@@ -76,7 +77,7 @@ class ReferralOutput(serializers.Serializer):
         return transitions_open_to(referral.status, self._relations(referral))
 
 
-class ReferralInput(serializers.Serializer):
+class ReferralInput(StrictBodySerializer):
     to_service = serializers.UUIDField()
     pathway = serializers.ChoiceField(choices=Pathway.choices)
     person = serializers.UUIDField(required=False, allow_null=True)
@@ -95,7 +96,7 @@ class ReferralInput(serializers.Serializer):
     )
 
 
-class TransitionInput(serializers.Serializer):
+class TransitionInput(StrictBodySerializer):
     to = serializers.ChoiceField(choices=ReferralStatus.choices)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     to_service = serializers.UUIDField(
@@ -125,7 +126,7 @@ class EventOutput(serializers.Serializer):
         return {"id": str(event.organization_id), "name": event.organization.name}
 
 
-class NoteInput(serializers.Serializer):
+class NoteInput(StrictBodySerializer):
     text = serializers.CharField(max_length=10000)
 
 
@@ -157,7 +158,7 @@ def _render(request, referral) -> dict:
 
 
 class ReferralListApi(APIView):
-    @extend_schema(parameters=[ReferralListParams], responses={200: ReferralOutput(many=True)})
+    @extend_schema(parameters=[ReferralListParams], responses={200: paginated(ReferralOutput)})
     def get(self, request):
         params = ReferralListParams(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -309,7 +310,7 @@ class ReferralFhirApi(APIView):
 
 
 class NotificationListApi(APIView):
-    @extend_schema(responses={200: NotificationOutput(many=True)})
+    @extend_schema(responses={200: paginated(NotificationOutput)})
     def get(self, request):
         if membership_of(request.user) is None:
             raise NotFound()

@@ -1,7 +1,8 @@
-from referral.api import consents, contacts, people, referrals
+from referral.api import consents, contacts, emergency, people, referrals
 
 urlpatterns = [
     *people.urlpatterns,
+    *emergency.urlpatterns,
     *consents.urlpatterns,
     *contacts.urlpatterns,
     *referrals.urlpatterns,

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from referral.models import (
     Consent,
+    EmergencyAccess,
     Person,
     PersonGroupObjectPermission,
     Referral,
@@ -151,6 +152,9 @@ def identity_visible_person_ids(user, people: list[Person], *, at: datetime | No
     organization_id = membership.organization_id
     visible = {p.pk for p in people if p.organization_id == organization_id}
     others = [p for p in people if p.pk not in visible and p.erased_at is None]
+    if others:
+        visible |= emergency_access_person_ids(user, [p.pk for p in others], at=at)
+        others = [p for p in others if p.pk not in visible]
     if not others:
         return visible
     received = Referral.objects.filter(
@@ -173,3 +177,16 @@ def identity_visible_person_ids(user, people: list[Person], *, at: datetime | No
 
 def person_identity_visible(user, person: Person, *, at: datetime | None = None) -> bool:
     return person.pk in identity_visible_person_ids(user, [person], at=at)
+
+
+# --- emergency access (42 CFR Part 2 §2.51) -------------------------------------------------
+
+
+def emergency_access_person_ids(user, person_ids: list, *, at: datetime) -> set:
+    """Of these people, those whose identity this user opened for an emergency
+    (``referral.services.emergency``) and whose period has not ended at ``at``."""
+    return set(
+        EmergencyAccess.objects.filter(
+            user=user, person_id__in=person_ids, granted_at__lte=at, expires_at__gt=at
+        ).values_list("person_id", flat=True)
+    )

@@ -1,5 +1,6 @@
 """Referral writes: make a referral, move it through the state machine, add engagement
-notes. Each is one transaction with its audit event; notifications leave on commit."""
+notes. Each is one transaction with its audit event; notifications go into the outbox in
+that transaction and leave after commit."""
 
 from __future__ import annotations
 
@@ -230,7 +231,8 @@ def referral_transition(
     forward_to: Service | None = None,
     forward_urgency: str | None = None,
 ) -> Referral:
-    """Move a referral to ``to``. An illegal move is a 409 and changes nothing.
+    """Move a referral to ``to``. An illegal move is a 409 and changes nothing; repeating
+    the move that put the referral where it is (same actor, same state) returns it unchanged.
 
     ``actor=None`` is the system (SLA expiry). Declining and withdrawing need a reason.
     Forwarding makes the child referral to ``forward_to`` in the same transaction.
@@ -244,6 +246,10 @@ def referral_transition(
     if to not in ReferralStatus.values:
         raise ValidationFailed("Unknown status.", errors={"to": [f"{to!r} is not a status."]})
     side = side_for(referral.status, to)
+    if side is None and _is_repeat(referral=referral, actor=actor, to=to):
+        # A retry of the move that already happened (its answer was lost): the same
+        # answer again, nothing changed, nothing sent twice.
+        return referral
     if side is None:
         possible = ", ".join(next_statuses(referral.status)) or "no further states"
         raise Conflict(
@@ -329,14 +335,28 @@ def referral_transition(
     return referral
 
 
+def _is_repeat(*, referral: Referral, actor, to: str) -> bool:
+    """The referral is already ``to`` and the last move to it was ``actor``'s."""
+    if actor is None or referral.status != to:
+        return False
+    last = (
+        ReferralEvent.objects.filter(referral=referral)
+        .order_by("-created_at", "-id")
+        .values_list("actor_id", "to_status")
+        .first()
+    )
+    return last == (actor.pk, to)
+
+
 def _notify(*, referral: Referral, event: ReferralEvent, organization: Organization, message: str):
     """Status only: never the person, a note or a clinical detail."""
-    from referral.tasks import notification_send
+    from referral.tasks import notification_queue
 
-    notification = Notification.objects.create(
-        referral=referral, organization=organization, event=event, message=message
+    notification_queue(
+        Notification.objects.create(
+            referral=referral, organization=organization, event=event, message=message
+        )
     )
-    transaction.on_commit(lambda: notification_send.delay(notification.pk))
 
 
 @transaction.atomic

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,9 +28,10 @@ from core.errors import DomainError, NotFound
 from core.web import error_summary, field_messages
 from referral.models import REDISCLOSURE_NOTICE, Pathway, ReferralStatus, Urgency
 from referral.selectors import referrals as selectors
-from referral.selectors.access import membership_of
+from referral.selectors.access import emergency_access_person_ids, membership_of
 from referral.selectors.consents import referral_disclosure
 from referral.selectors.people import person_identity, person_list
+from referral.services import emergency as emergency_services
 from referral.services import referrals as services
 from referral.workflow import REASON_REQUIRED, transitions_open_to
 from services_directory.models import Role, Service
@@ -246,8 +249,8 @@ def _render_referral(
     membership = membership_of(request.user)
     receiver = "receiver" in relations
     identity = None
-    if receiver and referral.person_id and referral.identified:
-        # the selector decides what is disclosed, and audits the read
+    if receiver and referral.person_id:
+        # the selector decides what is disclosed (consent, emergency access) and audits it
         identity = person_identity(user=request.user, person=referral.person)
     context = {
         "referral": referral,
@@ -282,8 +285,54 @@ def _render_referral(
             else []
         ),
         "problem": problem,
+        "emergency": _emergency_context(request.user, referral, relations, membership),
     }
     return render(request, "referral/referral_detail.html", context, status=status)
+
+
+def _emergency_context(user, referral, relations, membership) -> dict | None:
+    """Whether this provider may break the glass here (a party, someone else's person), and
+    whether an access of theirs is open now."""
+    if (
+        referral.person_id is None
+        or membership is None
+        or membership.role != Role.PROVIDER
+        or not relations & {"sender", "receiver"}
+        or referral.person.organization_id == membership.organization_id
+    ):
+        return None
+    now = timezone.now()
+    is_open = bool(emergency_access_person_ids(user, [referral.person_id], at=now))
+    return {
+        "open": is_open,
+        "api": reverse("person-detail", args=[referral.person_id]),
+        "minutes": settings.CONTINUUM_EMERGENCY_ACCESS_MINUTES,
+    }
+
+
+@require_POST
+@login_required
+def referral_emergency_access_page(request, referral_id):
+    referral = _referral_or_404(request.user, referral_id)
+    if referral.person_id is None:
+        raise Http404()
+    try:
+        access = emergency_services.emergency_access_open(
+            actor=request.user,
+            person_id=referral.person_id,
+            reason=request.POST.get("reason", "")[: emergency_services.REASON_MAX_LENGTH],
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        return _render_referral(request, referral, problem=_error_text(exc), status=exc.http_status)
+    until = timezone.localtime(access.expires_at)
+    messages.warning(
+        request,
+        f"Emergency access open until {until:%H:%M}: the person's identity is shown to you in "
+        "the app until then. It is audited and your organisation's admin will review it.",
+    )
+    return redirect(reverse("referral-page", kwargs={"referral_id": referral.pk}))
 
 
 @require_POST
@@ -372,4 +421,9 @@ urlpatterns = [
     ),
     path("referrals/<uuid:referral_id>/notes/", referral_note_page, name="referral-note-page"),
     path("referrals/<uuid:referral_id>/intake/", referral_intake_page, name="referral-intake-page"),
+    path(
+        "referrals/<uuid:referral_id>/emergency-access/",
+        referral_emergency_access_page,
+        name="referral-emergency-access-page",
+    ),
 ]

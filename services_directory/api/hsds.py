@@ -5,21 +5,27 @@ from __future__ import annotations
 import math
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.params import StrictQuerySerializer
-from services_directory.hsds import hsds_service_queryset, service_to_hsds
+from services_directory.hsds.mapping import hsds_service_queryset, service_to_hsds
 
 MAX_PER_PAGE = 100
 
 
 class HsdsPageParams(StrictQuerySerializer):
-    page = serializers.IntegerField(required=False, min_value=1, default=1)
+    page = serializers.IntegerField(
+        required=False, min_value=1, default=1, help_text="Page number, from 1."
+    )
     per_page = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_PER_PAGE, default=50
+        required=False,
+        min_value=1,
+        max_value=MAX_PER_PAGE,
+        default=50,
+        help_text=f"Records per page, 1 to {MAX_PER_PAGE}.",
     )
 
 
@@ -28,12 +34,7 @@ class HsdsDirectoryApi(APIView):
     shape. A page past the end is an empty page, not an error."""
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("page", int, description="Page number, from 1."),
-            OpenApiParameter(
-                "per_page", int, description=f"Records per page, 1 to {MAX_PER_PAGE}."
-            ),
-        ],
+        parameters=[HsdsPageParams],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
@@ -43,7 +44,12 @@ class HsdsDirectoryApi(APIView):
         services = hsds_service_queryset()
         total = services.count()
         start = (page - 1) * per_page
-        contents = [service_to_hsds(s) for s in services[start : start + per_page]] if total else []
+        # Past the end is an empty page, without asking the database for an OFFSET it
+        # cannot hold (page 2**62 overflows SQLite's integers).
+        in_range = start < total
+        contents = (
+            [service_to_hsds(s) for s in services[start : start + per_page]] if in_range else []
+        )
         total_pages = max(1, math.ceil(total / per_page))
         return Response(
             {

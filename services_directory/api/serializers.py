@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from core.api.params import (
     CoordinatesField,
+    StrictBodySerializer,
     StrictBooleanField,
     StrictQuerySerializer,
     validate_language,
@@ -153,7 +154,7 @@ class LocationListParams(StrictQuerySerializer):
 BYDAY_RE = re.compile(rf"^(?:{'|'.join(WEEKDAYS)})(?:,(?:{'|'.join(WEEKDAYS)}))*$")
 
 
-class WeeklyHoursInput(serializers.Serializer):
+class WeeklyHoursInput(StrictBodySerializer):
     byday = serializers.RegexField(
         BYDAY_RE, error_messages={"invalid": "Days as MO,TU,WE,TH,FR,SA,SU, comma-separated."}
     )
@@ -175,7 +176,7 @@ class WeeklyHoursInput(serializers.Serializer):
         return attrs
 
 
-class PhoneInput(serializers.Serializer):
+class PhoneInput(StrictBodySerializer):
     number = serializers.RegexField(
         r"^[0-9+() .\-/]{3,50}$", error_messages={"invalid": "Digits, spaces and + ( ) - . /."}
     )
@@ -186,7 +187,7 @@ class PhoneInput(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-class ServiceInput(serializers.Serializer):
+class ServiceInput(StrictBodySerializer):
     name = serializers.CharField(max_length=200)
     alternate_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -216,6 +217,9 @@ class ServiceInput(serializers.Serializer):
     phones = PhoneInput(many=True, required=False)
     schedules = WeeklyHoursInput(many=True, required=False)
 
+    def validate_schedules(self, value):
+        return validate_schedules(value)
+
     def validate(self, attrs):
         low, high = attrs.get("minimum_age"), attrs.get("maximum_age")
         if low is not None and high is not None and high < low:
@@ -223,7 +227,7 @@ class ServiceInput(serializers.Serializer):
         return attrs
 
 
-class LocationInput(serializers.Serializer):
+class LocationInput(StrictBodySerializer):
     location_type = serializers.ChoiceField(choices=LocationType.choices, required=False)
     name = serializers.CharField(max_length=200)
     alternate_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
@@ -244,6 +248,9 @@ class LocationInput(serializers.Serializer):
     country = serializers.RegexField(r"^[A-Z]{2}$", required=False, allow_blank=True)
     schedules = WeeklyHoursInput(many=True, required=False)
 
+    def validate_schedules(self, value):
+        return validate_schedules(value)
+
     def validate_time_zone(self, value):
         from services_directory.models import validate_time_zone
 
@@ -252,6 +259,15 @@ class LocationInput(serializers.Serializer):
         except Exception as exc:  # Django's ValidationError -> DRF's
             raise serializers.ValidationError(str(exc.messages[0])) from exc
         return value
+
+
+def validate_schedules(value: list[dict]) -> list[dict]:
+    """Each weekly-hours entry whole, also in a PATCH (where DRF makes nested fields optional)."""
+    for entry in value:
+        missing = [name for name in ("byday", "opens_at", "closes_at") if name not in entry]
+        if missing:
+            raise serializers.ValidationError(f"Each schedule needs {', '.join(missing)}.")
+    return value
 
 
 def pop_schedules(attrs: dict) -> list[WeeklyHours] | None:
@@ -272,15 +288,51 @@ def split_service_input(attrs: dict) -> tuple[dict, dict]:
     return attrs, related
 
 
-class TokenInput(serializers.Serializer):
+class TokenInput(StrictBodySerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(
         max_length=1024, trim_whitespace=False, style={"input_type": "password"}
     )
+    device = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="A name for this device, shown in the list of signed-in devices.",
+    )
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "The second factor (authenticator app code or a recovery code): required for "
+            "coordinators, org admins and superusers when CONTINUUM_2FA_REQUIRED is on."
+        ),
+    )
 
 
 class TokenOutput(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    expiry = serializers.DateTimeField(
+        allow_null=True, help_text="Moves forward each time the token is used."
+    )
+
+
+class DeviceTokenOutput(serializers.Serializer):
+    id = serializers.CharField(source="token_key")
+    device = serializers.CharField()
+    created = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    expiry = serializers.DateTimeField(allow_null=True)
+    current = serializers.SerializerMethodField()
+
+    def get_current(self, token) -> bool:
+        current = self.context.get("current")
+        return current is not None and token.pk == current.pk
+
+
+class PasswordChangeInput(serializers.Serializer):
+    old_password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=1024, trim_whitespace=False)
 
 
 class MeOutput(serializers.Serializer):

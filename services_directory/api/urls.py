@@ -4,6 +4,10 @@ from services_directory.api import hsds, views
 
 urlpatterns = [
     path("auth/token/", views.TokenLoginApi.as_view(), name="auth-token"),
+    path("auth/logout/", views.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/logoutall/", views.LogoutAllApi.as_view(), name="auth-logoutall"),
+    path("auth/tokens/", views.TokenListApi.as_view(), name="auth-tokens"),
+    path("auth/password/", views.PasswordChangeApi.as_view(), name="auth-password"),
     path("me/", views.MeApi.as_view(), name="me"),
     path("organizations/", views.OrganizationListApi.as_view(), name="organization-list"),
     path(

@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate, user_logged_in
+from django.contrib.auth import (
+    authenticate,
+    update_session_auth_hash,
+    user_logged_in,
+    user_login_failed,
+)
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.pagination import Pagination
-from core.errors import NotFound
+from core.api.schema import paginated
+from core.errors import NotFound, ValidationFailed
 from core.idempotency import idempotent
-from services_directory import selectors, services
+from services_directory import accounts, selectors, services
 from services_directory.api.serializers import (
+    DeviceTokenOutput,
     LocationInput,
     LocationListParams,
     LocationOutput,
     MeOutput,
     OrganizationListParams,
     OrganizationOutput,
+    PasswordChangeInput,
     ServiceInput,
     ServiceListParams,
     ServiceOutput,
@@ -30,6 +37,7 @@ from services_directory.api.serializers import (
     pop_schedules,
     split_service_input,
 )
+from services_directory.models import DeviceToken
 
 
 def _paginated(view: APIView, request, queryset, serializer_class) -> Response:
@@ -59,8 +67,9 @@ class TokenLoginApi(APIView):
     def post(self, request):
         params = TokenInput(data=request.data)
         params.is_valid(raise_exception=True)
+        # The Django request, so that django-axes marks a lock where its middleware looks.
         user = authenticate(
-            request,
+            request._request,
             username=params.validated_data["username"],
             password=params.validated_data["password"],
         )
@@ -69,15 +78,112 @@ class TokenLoginApi(APIView):
             return Response(
                 {
                     "detail": "Unable to log in with these credentials.",
+                    "code": "authentication_failed",
                     "errors": {"password": ["Wrong username or password."]},
                 },
                 status=status.HTTP_401_UNAUTHORIZED,
                 headers={"WWW-Authenticate": "Token"},
             )
-        token, _ = Token.objects.get_or_create(user=user)
+        if accounts.second_factor_required(user):
+            refused = _second_factor_refusal(request, user, params.validated_data)
+            if refused is not None:
+                return refused
+        token, raw = accounts.token_issue(user=user, device=params.validated_data.get("device", ""))
         # The login signal updates last_login and writes the audit event, as a web login does.
         user_logged_in.send(sender=user.__class__, request=request, user=user)
-        return Response({"token": token.key})
+        return Response(TokenOutput({"token": raw, "expiry": token.expiry}).data)
+
+
+def _second_factor_refusal(request, user, values) -> Response | None:
+    """The 401 for a user who must send a second factor and did not send a good one."""
+    if not accounts.second_factor_enrolled(user):
+        return Response(
+            {
+                "detail": "This account signs in with a second factor: enrol an "
+                "authenticator app at /accounts/two-factor/ first.",
+                "code": "otp_enrolment_required",
+                "errors": {"otp": ["No second factor enrolled."]},
+            },
+            status=status.HTTP_401_UNAUTHORIZED,
+            headers={"WWW-Authenticate": "Token"},
+        )
+    if accounts.second_factor_verify(user=user, token=values.get("otp", "")) is None:
+        # Counts as a failed sign-in: guessing codes meets the lockout like passwords.
+        user_login_failed.send(
+            sender=__name__,
+            credentials={"username": user.get_username()},
+            request=request._request,
+        )
+        return Response(
+            {
+                "detail": "Send the current code of your authenticator app (or a "
+                "recovery code) as otp.",
+                "code": "otp_required",
+                "errors": {"otp": ["Wrong or missing code."]},
+            },
+            status=status.HTTP_401_UNAUTHORIZED,
+            headers={"WWW-Authenticate": "Token"},
+        )
+    return None
+
+
+def _current_token(request):
+    """The device token the request came with (None when signed in by session)."""
+    return request.auth if isinstance(request.auth, DeviceToken) else None
+
+
+class LogoutApi(APIView):
+    """Sign this device out: the token the request came with answers 401 from now on."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        token = _current_token(request)
+        if token is None:
+            raise ValidationFailed(
+                "Sign out a device with its own token.", code="not_token_authenticated"
+            )
+        accounts.token_revoke(user=request.user, token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllApi(APIView):
+    """Sign every device of this user out."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        accounts.tokens_revoke_all(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenListApi(APIView):
+    """The devices signed in with an API token: name, when, last use, expiry."""
+
+    @extend_schema(responses={200: DeviceTokenOutput(many=True)})
+    def get(self, request):
+        paginator = Pagination()
+        page = paginator.paginate_queryset(
+            selectors.device_token_list(user=request.user), request, view=self
+        )
+        data = DeviceTokenOutput(page, many=True, context={"current": _current_token(request)})
+        return paginator.get_paginated_response(data.data)
+
+
+class PasswordChangeApi(APIView):
+    """Change the password; every other token and session of the user stops working."""
+
+    @extend_schema(request=PasswordChangeInput, responses={204: None})
+    def post(self, request):
+        params = PasswordChangeInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        accounts.password_change(
+            user=request.user,
+            old_password=params.validated_data["old_password"],
+            new_password=params.validated_data["new_password"],
+            keep=_current_token(request),
+        )
+        if _current_token(request) is None:
+            update_session_auth_hash(request._request, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):
@@ -108,7 +214,7 @@ class MeApi(APIView):
 
 class OrganizationListApi(APIView):
     @extend_schema(
-        parameters=[OrganizationListParams], responses={200: OrganizationOutput(many=True)}
+        parameters=[OrganizationListParams], responses={200: paginated(OrganizationOutput)}
     )
     def get(self, request):
         params = OrganizationListParams(data=request.query_params)
@@ -130,7 +236,7 @@ class OrganizationDetailApi(APIView):
 class ServiceListApi(APIView):
     @extend_schema(
         parameters=[ServiceListParams],
-        responses={200: ServiceOutput(many=True)},
+        responses={200: paginated(ServiceOutput)},
         description=(
             "Find services. `open_now=true` keeps services open at the request time in each "
             "location's time zone; `near=lat,lon` orders by great-circle distance and fills "
@@ -189,7 +295,7 @@ class ServiceDetailApi(APIView):
 
 
 class LocationListApi(APIView):
-    @extend_schema(parameters=[LocationListParams], responses={200: LocationOutput(many=True)})
+    @extend_schema(parameters=[LocationListParams], responses={200: paginated(LocationOutput)})
     def get(self, request):
         params = LocationListParams(data=request.query_params)
         params.is_valid(raise_exception=True)

@@ -10,13 +10,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from coordination.flows import (
-    DURATION_BUCKETS,
-    SUPPRESSED,
-    bucket_index,
-    histogram_percentile,
-    published_count,
-)
+from coordination.flows.histograms import bucket_index, histogram_percentile
+from coordination.flows.suppression import SUPPRESSED, published_count
+from coordination.models import DURATION_BUCKETS
 from referral.models import Pathway
 from referral.services.referrals import referral_create, referral_transition
 from services_directory.models import Role, Stage

@@ -9,7 +9,8 @@ import pytest
 from django.conf import settings
 
 from coordination import rollup
-from coordination.flows import flow_counts, flow_report
+from coordination.flows.counts import flow_counts
+from coordination.flows.report import flow_report
 from coordination.models import (
     DURATION_BUCKETS,
     DailyContactRollup,
@@ -130,7 +131,7 @@ def test_percentiles_from_the_rollup_are_within_the_bucket_of_the_exact_value(hi
         ).values_list("seconds_in_previous", flat=True)
     )
     true_median = exact[(len(exact) - 1) // 2]
-    from coordination.flows import bucket_index
+    from coordination.flows.histograms import bucket_index
 
     assert bucket_index(step["median_seconds"]) in {
         bucket_index(true_median),

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B.bundle import Bundle
 
 from audit.models import AuditEvent
-from referral.models import Referral
+from referral.models import Notification, Referral, ReferralEvent
 from referral.services.referrals import referral_transition
 from tests.factories import consent_create_for, person_create_for, referral_sent
 
@@ -271,3 +271,46 @@ def test_the_list_counts_what_it_may_show_in_the_same_queries_at_any_page_size(
     filtered = client.get("/api/v1/referrals/", {"status": "sent", "page_size": 5}).json()
     assert filtered["count"] == expected - 1
     assert len(filtered["results"]) == 5
+
+
+def test_a_retried_transition_answers_200_with_the_referral_and_changes_nothing(client_for, world):
+    # given a provider whose first accept worked but whose answer was lost
+    referral_id = create(client_for(world.officer), world).json()["id"]
+    provider = client_for(world.provider)
+    url = f"/api/v1/referrals/{referral_id}/transition/"
+    first = provider.post(url, {"to": "accepted"}, format="json")
+    assert first.status_code == 200, first.content
+    # when the phone retries the same move
+    retried = provider.post(url, {"to": "accepted"}, format="json")
+    # then it gets the current referral, and nothing happened twice
+    assert retried.status_code == 200, retried.content
+    assert retried.json() == first.json()
+    assert [
+        e["to_status"] for e in provider.get(f"/api/v1/referrals/{referral_id}/events/").json()
+    ] == ["sent", "accepted"]
+    assert (
+        Notification.objects.filter(referral_id=referral_id, event__to_status="accepted").count()
+        == 1
+    )
+
+
+def test_the_same_move_by_someone_else_or_a_different_illegal_move_stays_409(client_for, world):
+    from tests.factories import member
+
+    referral_id = create(client_for(world.officer), world).json()["id"]
+    url = f"/api/v1/referrals/{referral_id}/transition/"
+    assert (
+        client_for(world.provider).post(url, {"to": "accepted"}, format="json").status_code == 200
+    )
+    colleague = member(organization=world.clinic, role="provider", username="provider-2r")
+    # a colleague's accept is not a retry of the provider's: the referral was taken
+    again = client_for(colleague).post(url, {"to": "accepted"}, format="json")
+    assert again.status_code == 409
+    assert again.json()["code"] == "illegal_transition"
+    # a move the referral cannot make from where it is stays a conflict for anyone
+    declined = client_for(world.provider).post(
+        url, {"to": "declined", "reason": "Full"}, format="json"
+    )
+    assert declined.status_code == 409
+    assert Referral.objects.get(pk=referral_id).status == "accepted"
+    assert ReferralEvent.objects.filter(referral_id=referral_id).count() == 2

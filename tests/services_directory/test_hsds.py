@@ -24,7 +24,9 @@ from django.test.utils import CaptureQueriesContext
 from jsonschema import Draft202012Validator, FormatChecker
 from rest_framework.test import APIClient
 
-from services_directory.hsds import hsds_export, hsds_import, service_to_hsds
+from services_directory.hsds.exporter import hsds_export
+from services_directory.hsds.importer import hsds_import
+from services_directory.hsds.mapping import service_to_hsds
 from services_directory.models import (
     Language,
     Location,

@@ -12,7 +12,8 @@ import time_machine
 from rest_framework.renderers import JSONRenderer
 
 from services_directory.api.serializers import ServiceOutput
-from services_directory.hsds import hsds_export, hsds_import
+from services_directory.hsds.exporter import hsds_export
+from services_directory.hsds.importer import hsds_import
 from services_directory.models import OpeningHours, Role, Stage
 from services_directory.selectors import ServiceFilters, service_cards, service_get, service_list
 from services_directory.services import WeeklyHours, service_update

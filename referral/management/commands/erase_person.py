@@ -37,10 +37,15 @@ class Command(BaseCommand):
             )
             return
         if not options["yes"]:
-            answer = input(
-                f"Erase person {person_id} (recorded by {person.organization}) for good? "
-                "This cannot be undone. Type 'yes' to continue: "
-            )
+            try:
+                answer = input(
+                    f"Erase person {person_id} (recorded by {person.organization}) for good? "
+                    "This cannot be undone. Type 'yes' to continue: "
+                )
+            except EOFError:  # no terminal (cron, a pipe that ended): nobody said yes
+                raise CommandError(
+                    "Not erased: no answer to confirm with. Pass --yes to erase without asking."
+                ) from None
             if answer.strip().lower() != "yes":
                 raise CommandError("Not erased.")
         person = person_erase(actor=None, person=person)

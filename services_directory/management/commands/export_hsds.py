@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from services_directory.hsds import hsds_export
+from services_directory.hsds.exporter import hsds_export
 
 
 class Command(BaseCommand):

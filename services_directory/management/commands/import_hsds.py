@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from services_directory.hsds import hsds_import
+from services_directory.hsds.importer import hsds_import
 from services_directory.models import OrganizationKind, Stage, validate_time_zone
 
 

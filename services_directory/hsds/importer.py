@@ -1,14 +1,7 @@
-"""Open Referral HSDS 3.0 import and export of the services directory.
+"""``hsds_import``: HSDS 3.0 JSON upserted into the directory by HSDS id.
 
-Export writes the directory as HSDS JSON: ``organizations.json`` and ``services.json``, each a
-list of full nested records, sorted by id, with sorted keys, so that two exports of the same
-directory are byte-identical. Continuum's own fields travel in a ``continuum`` object on each
-record (HSDS schemas allow extra properties): organisation ``kind``; service ``stage``,
-``accepting_referrals``, ``capacity_available``, ``referral_sla_hours``; location
-``time_zone`` (an IANA name; the HSDS ``timezone`` UTC offset is never written).
-
-Import upserts by HSDS id. Its rules, chosen so that export -> import is exact and a second
-import of the same data writes nothing:
+Its rules, chosen so that export -> import is exact and a second import of the same data
+writes nothing:
 
 - A record's scalar fields are its whole state: an optional field left out means empty.
 - A collection given in a record (``phones``, ``languages``, ``schedules``, ``locations``,
@@ -37,24 +30,35 @@ import of the same data writes nothing:
 from __future__ import annotations
 
 import contextlib
-import json
-import math
-import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, time
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from audit.models import AuditAction
 from audit.services import audit_record
-from core.errors import DomainError
+from services_directory.hsds.mapping import HSDS_NAMESPACE
+from services_directory.hsds.reading import hsds_read
+from services_directory.hsds.validation import (
+    RECORD_ERRORS,
+    RecordError,
+    _coordinate,
+    _date,
+    _extension,
+    _list,
+    _optional_uuid,
+    _reason,
+    _record_id,
+    _text,
+    _time,
+    _uuid,
+    _whole_number,
+)
 from services_directory.models import (
     Language,
     Location,
@@ -68,19 +72,7 @@ from services_directory.models import (
 )
 from services_directory.services import opening_hours_rebuild, organization_create
 
-CONTINUUM = "continuum"
-# Fixed namespace for ids Continuum derives (address ids, re-parented nested rows).
-HSDS_NAMESPACE = uuid.UUID("6f1c3c1e-4c7e-5a57-9a53-6b1f0b1e7a10")
 RECORD_KINDS = ("organization", "location", "service")
-FILE_KINDS = {
-    "organizations": "organization",
-    "organization": "organization",
-    "services": "service",
-    "service": "service",
-    "locations": "location",
-    "location": "location",
-}
-EXTENSION_RE = re.compile(r"^(?:0|[1-9][0-9]{0,14})$")
 
 
 @dataclass
@@ -103,393 +95,6 @@ class ImportReport:
             f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
             f"{len(self.errors)} failed"
         )
-
-
-@dataclass(frozen=True)
-class ExportReport:
-    path: Path
-    organizations: int
-    services: int
-
-
-class RecordError(Exception):
-    """A record (or a nested entity) that cannot be imported, with the reason."""
-
-
-# What makes a record bad rather than the import broken. TypeError and ValueError come from a
-# value of the wrong JSON type reaching a model validator (e.g. a list as a time zone).
-RECORD_ERRORS = (RecordError, DjangoValidationError, DomainError, TypeError, ValueError)
-
-
-# --- export --------------------------------------------------------------------------------
-
-
-def _by_id(rows: Iterable[models.Model]) -> list:
-    return sorted(rows, key=lambda row: str(row.pk))
-
-
-def _put(data: dict[str, Any], key: str, value: Any) -> None:
-    """Optional fields: written only when set (HSDS types reject null and empty uris)."""
-    if value is None or value == "":
-        return
-    data[key] = value
-
-
-def language_to_hsds(language: Language) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": str(language.pk)}
-    _put(data, "name", language.name)
-    _put(data, "code", language.code)
-    _put(data, "note", language.note)
-    return data
-
-
-def phone_to_hsds(phone: Phone) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": str(phone.pk), "number": phone.number}
-    # HSDS types the extension as a number; one that is not a plain number (or would lose a
-    # leading zero) travels in the extension object instead.
-    if EXTENSION_RE.match(phone.extension):
-        data["extension"] = int(phone.extension)
-    elif phone.extension:
-        data[CONTINUUM] = {"extension": phone.extension}
-    _put(data, "type", phone.type)
-    _put(data, "description", phone.description)
-    data["languages"] = [language_to_hsds(lang) for lang in _by_id(phone.languages.all())]
-    return data
-
-
-def schedule_to_hsds(schedule: Schedule) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": str(schedule.pk), "freq": schedule.freq}
-    _put(data, "byday", schedule.byday)
-    _put(data, "opens_at", schedule.opens_at and schedule.opens_at.isoformat())
-    _put(data, "closes_at", schedule.closes_at and schedule.closes_at.isoformat())
-    _put(data, "valid_from", schedule.valid_from and schedule.valid_from.isoformat())
-    _put(data, "valid_to", schedule.valid_to and schedule.valid_to.isoformat())
-    _put(data, "description", schedule.description)
-    _put(data, "notes", schedule.notes)
-    return data
-
-
-def address_id(location_id: uuid.UUID) -> uuid.UUID:
-    """We keep one address per location; its HSDS id is derived, so exports are stable."""
-    return uuid.uuid5(HSDS_NAMESPACE, f"address:{location_id}")
-
-
-def location_to_hsds(location: Location) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": str(location.pk),
-        "location_type": location.location_type,
-        CONTINUUM: {"time_zone": location.time_zone},
-    }
-    _put(data, "organization_id", location.organization_id and str(location.organization_id))
-    for name in ("name", "alternate_name", "description", "transportation", "url"):
-        _put(data, name, getattr(location, name))
-    _put(data, "latitude", location.latitude)
-    _put(data, "longitude", location.longitude)
-    data["addresses"] = []
-    if location.address_1:
-        address: dict[str, Any] = {
-            "id": str(address_id(location.pk)),
-            "location_id": str(location.pk),
-            "address_type": "physical",
-            # Required by the schema, even when we do not know them.
-            "address_1": location.address_1,
-            "city": location.city,
-            "state_province": location.state_province,
-            "postal_code": location.postal_code,
-            "country": location.country,
-        }
-        _put(address, "address_2", location.address_2)
-        _put(address, "region", location.region)
-        data["addresses"].append(address)
-    data["languages"] = [language_to_hsds(lang) for lang in _by_id(location.languages.all())]
-    data["phones"] = [phone_to_hsds(phone) for phone in _by_id(location.phones.all())]
-    data["schedules"] = [schedule_to_hsds(s) for s in _by_id(location.schedules.all())]
-    return data
-
-
-def _organization_fields(organization: Organization) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": str(organization.pk),
-        "name": organization.name,
-        "description": organization.description,
-        CONTINUUM: {"kind": organization.kind},
-    }
-    for name in ("alternate_name", "email", "website", "legal_status", "uri"):
-        _put(data, name, getattr(organization, name))
-    _put(data, "year_incorporated", organization.year_incorporated)
-    _put(
-        data,
-        "parent_organization_id",
-        organization.parent_organization_id and str(organization.parent_organization_id),
-    )
-    return data
-
-
-def organization_to_hsds(organization: Organization) -> dict[str, Any]:
-    """The full organisation record, with its phones and locations (organizations.json)."""
-    data = _organization_fields(organization)
-    data["phones"] = [phone_to_hsds(phone) for phone in _by_id(organization.phones.all())]
-    data["locations"] = [location_to_hsds(loc) for loc in _by_id(organization.locations.all())]
-    return data
-
-
-def service_at_location_to_hsds(place: ServiceAtLocation) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": str(place.pk),
-        "service_id": str(place.service_id),
-        "location_id": str(place.location_id),
-        "location": location_to_hsds(place.location),
-        "phones": [phone_to_hsds(phone) for phone in _by_id(place.phones.all())],
-        "schedules": [schedule_to_hsds(s) for s in _by_id(place.schedules.all())],
-    }
-    _put(data, "description", place.description)
-    return data
-
-
-def service_to_hsds(service: Service) -> dict[str, Any]:
-    """The full service record: its organisation (without the organisation's collections,
-    which live in organizations.json), phones, languages, schedules and locations."""
-    data: dict[str, Any] = {
-        "id": str(service.pk),
-        "name": service.name,
-        "status": service.status,
-        "organization_id": str(service.organization_id),
-        "organization": _organization_fields(service.organization),
-        CONTINUUM: {
-            "stage": service.stage,
-            "accepting_referrals": service.accepting_referrals,
-            "capacity_available": service.capacity_available,
-            "referral_sla_hours": service.referral_sla_hours,
-        },
-    }
-    for name in (
-        "alternate_name",
-        "description",
-        "url",
-        "email",
-        "interpretation_services",
-        "application_process",
-        "fees_description",
-        "eligibility_description",
-        "alert",
-        "wait_time",
-    ):
-        _put(data, name, getattr(service, name))
-    _put(data, "minimum_age", service.minimum_age)
-    _put(data, "maximum_age", service.maximum_age)
-    data["phones"] = [phone_to_hsds(phone) for phone in _by_id(service.phones.all())]
-    data["languages"] = [language_to_hsds(lang) for lang in _by_id(service.languages.all())]
-    data["schedules"] = [schedule_to_hsds(s) for s in _by_id(service.schedules.all())]
-    data["service_at_locations"] = [
-        service_at_location_to_hsds(place) for place in _by_id(service.service_at_locations.all())
-    ]
-    return data
-
-
-def _location_prefetches(prefix: str) -> list[str]:
-    return [
-        f"{prefix}languages",
-        f"{prefix}schedules",
-        f"{prefix}phones__languages",
-    ]
-
-
-def hsds_service_queryset() -> QuerySet[Service]:
-    """Services with everything ``service_to_hsds`` reads, in a fixed number of queries."""
-    return (
-        Service.objects.select_related("organization")
-        .prefetch_related(
-            "languages",
-            "schedules",
-            "phones__languages",
-            Prefetch(
-                "service_at_locations",
-                queryset=ServiceAtLocation.objects.select_related("location").prefetch_related(
-                    "schedules",
-                    "phones__languages",
-                    *_location_prefetches("location__"),
-                ),
-            ),
-        )
-        .order_by("pk")
-    )
-
-
-def hsds_organization_queryset() -> QuerySet[Organization]:
-    return Organization.objects.prefetch_related(
-        "phones__languages",
-        Prefetch(
-            "locations",
-            queryset=Location.objects.prefetch_related(*_location_prefetches("")),
-        ),
-    ).order_by("pk")
-
-
-def hsds_dumps(data: Any) -> str:
-    """Deterministic JSON: sorted keys, two-space indent, a final newline."""
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
-def hsds_export(*, path: str | Path) -> ExportReport:
-    """Write the directory to the folder ``path`` as organizations.json and services.json."""
-    folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    organizations = [organization_to_hsds(org) for org in hsds_organization_queryset()]
-    services = [service_to_hsds(service) for service in hsds_service_queryset()]
-    # The querysets order by primary key, which is not the UUID's text order on every
-    # database; sort on the text so that the files do not depend on the backend.
-    organizations.sort(key=lambda record: record["id"])
-    services.sort(key=lambda record: record["id"])
-    (folder / "organizations.json").write_text(hsds_dumps(organizations), encoding="utf-8")
-    (folder / "services.json").write_text(hsds_dumps(services), encoding="utf-8")
-    return ExportReport(path=folder, organizations=len(organizations), services=len(services))
-
-
-# --- import: reading -----------------------------------------------------------------------
-
-
-def sniff_kind(record: dict[str, Any]) -> str:
-    if "status" in record:
-        return "service"
-    if "location_type" in record:
-        return "location"
-    return "organization"
-
-
-def hsds_read(path: Path) -> Iterator[tuple[str, Any, str | None]]:
-    """(kind, record, problem) for every record under ``path``: one JSON file or a folder of
-    them. A file holds one record, a list of records or an HSDS page (``contents``)."""
-    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
-    for file in files:
-        try:
-            content = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            yield "file", str(file), f"cannot read: {exc}"
-            continue
-        if isinstance(content, dict) and isinstance(content.get("contents"), list):
-            content = content["contents"]
-        records = content if isinstance(content, list) else [content]
-        file_kind = FILE_KINDS.get(file.stem)
-        for record in records:
-            if not isinstance(record, dict):
-                yield file_kind or "record", "?", f"{file.name}: a record must be an object"
-                continue
-            yield file_kind or sniff_kind(record), record, None
-
-
-# --- import: values ------------------------------------------------------------------------
-
-
-def _record_id(record: Any) -> str:
-    if isinstance(record, dict) and record.get("id") is not None:
-        return str(record["id"])
-    return "?"
-
-
-def _uuid(value: Any, where: str) -> uuid.UUID:
-    if not isinstance(value, str):
-        raise RecordError(f"{where}: an id (UUID) is required")
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise RecordError(f"{where}: {value!r} is not a UUID") from None
-
-
-def _optional_uuid(record: dict, key: str, where: str) -> uuid.UUID | None:
-    value = record.get(key)
-    return None if value is None else _uuid(value, f"{where}.{key}")
-
-
-def _text(record: dict, key: str, where: str, *, required: bool = False) -> str:
-    value = record.get(key)
-    if value is None:
-        if required:
-            raise RecordError(f"{where}.{key}: required")
-        return ""
-    if not isinstance(value, str):
-        raise RecordError(f"{where}.{key}: must be a string")
-    if required and not value.strip():
-        raise RecordError(f"{where}.{key}: must not be empty")
-    return value
-
-
-def _whole_number(value: Any, where: str, *, low: int = 0, high: int = 2**31 - 1) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RecordError(f"{where}: must be a number")
-    if not math.isfinite(value) or value != int(value) or not low <= value <= high:
-        raise RecordError(f"{where}: must be a whole number from {low} to {high}")
-    return int(value)
-
-
-def _coordinate(value: Any, where: str, limit: int) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise RecordError(f"{where}: must be a number")
-    if not -limit <= value <= limit:
-        raise RecordError(f"{where}: {value} is outside -{limit}..{limit}")
-    return float(value)
-
-
-def _time(value: Any, where: str) -> time | None:
-    """HSDS times are HH:MM[:SS] with an optional offset; we keep the wall-clock time, read
-    in the location's time zone (an offset cannot say which zone's rules apply)."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise RecordError(f"{where}: must be a time HH:MM[:SS]")
-    try:
-        return time.fromisoformat(value).replace(tzinfo=None)
-    except ValueError:
-        raise RecordError(f"{where}: {value!r} is not a time HH:MM[:SS]") from None
-
-
-def _date(value: Any, where: str) -> date | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise RecordError(f"{where}: must be a date YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise RecordError(f"{where}: {value!r} is not a date YYYY-MM-DD") from None
-
-
-def _list(record: dict, key: str, where: str) -> list[dict] | None:
-    """A collection: None when left out (keep what is stored), else a list of objects."""
-    if key not in record or record[key] is None:
-        return None
-    items = record[key]
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise RecordError(f"{where}.{key}: must be a list of objects")
-    return items
-
-
-def _extension(record: dict, where: str) -> dict[str, Any]:
-    value = record.get(CONTINUUM)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise RecordError(f"{where}.{CONTINUUM}: must be an object")
-    return value
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, DjangoValidationError):
-        if hasattr(error, "error_dict"):
-            return "; ".join(
-                f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
-            )
-        return " ".join(error.messages)
-    if isinstance(error, DomainError):
-        details = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())
-        return f"{error.message} {details}".strip()
-    return str(error)
-
-
-# --- import: writing -----------------------------------------------------------------------
 
 
 class _Importer:
