@@ -18,6 +18,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("coordination.web")),
     path("", include("services_directory.directory_pages")),
+    path("", include("services_directory.organization_pages")),
     path("", include("referral.web")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file of its own: no inline script (CSP).

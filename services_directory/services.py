@@ -646,3 +646,45 @@ LANGUAGE_NAMES = {
     "uk": "Ukrainian",
     "ur": "Urdu",
 }
+
+
+# --- the org admin's own organisation -------------------------------------------------------
+
+
+@transaction.atomic
+def member_add(*, actor, organization: Organization, identifier: str, role: str) -> Membership:
+    """An org admin adds an existing account (by username or email) to their organisation
+    with a role; an account that belongs to another organisation is refused."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    organization_admin_check(actor=actor, organization_id=organization.pk)
+    if role not in Role.values:
+        raise ValidationFailed("Unknown role.", errors={"role": ["Choose a role."]})
+    identifier = (identifier or "").strip()
+    users = list(
+        get_user_model().objects.filter(Q(username=identifier) | Q(email__iexact=identifier))[:2]
+    )
+    if not identifier or len(users) != 1:
+        raise ValidationFailed(
+            "No such account.",
+            errors={"identifier": ["No account has this username or email (or several do)."]},
+        )
+    user = users[0]
+    current = Membership.objects.filter(user=user).first()
+    if current is not None and current.organization_id != organization.pk:
+        raise ValidationFailed(
+            "A member of another organisation.",
+            errors={"identifier": ["This account belongs to another organisation."]},
+        )
+    return membership_set(user=user, organization=organization, role=role, actor=actor)
+
+
+@transaction.atomic
+def member_role_change(*, actor, membership: Membership, role: str) -> Membership:
+    organization_admin_check(actor=actor, organization_id=membership.organization_id)
+    if role not in Role.values:
+        raise ValidationFailed("Unknown role.", errors={"role": ["Choose a role."]})
+    return membership_set(
+        user=membership.user, organization=membership.organization, role=role, actor=actor
+    )

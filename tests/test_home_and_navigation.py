@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
         (Role.OFFICER, "/referrals/new/"),
         (Role.PROVIDER, "/referrals/?direction=received"),
         (Role.COORDINATOR, "/board/"),
+        (Role.ORG_ADMIN, "/organization/"),
     ],
 )
 def test_each_role_lands_on_its_work(client, world, role, landing):
