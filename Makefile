@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format migrate clean
+.PHONY: install run test lint format migrate clean assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The design system (govuk-frontend) and axe-core from the pinned npm packages into
+# static/vendor/. The built files are committed, so `make run` and `make test` need no npm;
+# run this after changing package.json or assets/continuum.scss (needs node 20 and npm).
+assets:
+	./assets/build.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

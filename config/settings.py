@@ -126,7 +126,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "coordination.web.navigation",
+                "config.web.navigation",
             ],
         },
     },
@@ -230,6 +230,8 @@ AXES_RESET_ON_SUCCESS = True
 # Attempts against a lock neither count nor extend it: the lock lasts the stated period.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
+# Successful sign-ins are in the audit trail already; axes need not log them a second time.
+AXES_DISABLE_ACCESS_LOG = True
 
 
 # API tokens (django-rest-knox): stored as digests, one per device sign-in, valid for
@@ -249,6 +251,9 @@ def env_duration(name: str, default: str) -> timedelta:
 
 CONTINUUM_TOKEN_TTL = env_duration("CONTINUUM_TOKEN_TTL", "30d")
 KNOX_TOKEN_MODEL = "services_directory.DeviceToken"  # noqa: S105 - a model name
+# knox's own migrations would make a table for its AuthToken, which our DeviceToken replaces
+# (swapped out): without them no such table exists to hold a foreign key to the users.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {
     "TOKEN_TTL": CONTINUUM_TOKEN_TTL,
     "AUTO_REFRESH": True,
@@ -289,6 +294,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "audit.checkpoint_audit",
     "schedule": 600.0,  # every 10 minutes
+}
+CELERY_BEAT_SCHEDULE["device-tokens-purge"] = {
+    "task": "services_directory.tasks.device_tokens_purge",
+    "schedule": 24 * 3600.0,  # daily
 }
 CELERY_BEAT_SCHEDULE["idempotency-records-purge"] = {
     "task": "core.tasks.idempotency_records_purge",

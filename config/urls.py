@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz, readyz
+from config.web import home
 from core.api.errors import api_not_found
 from services_directory.web import SignInView, two_factor_page
 
@@ -14,7 +15,10 @@ urlpatterns = [
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/two-factor/", two_factor_page, name="two-factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", home, name="home"),
     path("", include("coordination.web")),
+    path("", include("services_directory.directory_pages")),
+    path("", include("services_directory.organization_pages")),
     path("", include("referral.web")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file of its own: no inline script (CSP).

@@ -28,11 +28,14 @@ def _label(value: int | str) -> str:
     return SUPPRESSED if value == SUPPRESSED else f"{int(value):,}"
 
 
-def _svg(width: int, height: int, title: str, body: list[str]) -> SafeString:
+def _svg(width: int, height: int, title: str, body: list[str], *, wide: bool = False) -> SafeString:
+    """``wide``: drawn at no less than its own width (the page lets it scroll sideways in its
+    frame), so that its labels stay at their size on a phone instead of shrinking to 8 px."""
+    classes = "chart chart-wide" if wide else "chart"
     text = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" '
-        f'class="chart" {FONT}><title>{escape(title)}</title>' + "".join(body) + "</svg>"
+        f'class="{classes}" {FONT}><title>{escape(title)}</title>' + "".join(body) + "</svg>"
     )
     # Every piece of text above went through escape(); the rest is our own markup.
     return mark_safe(text)  # noqa: S308
@@ -128,7 +131,7 @@ def sankey(nodes: Sequence[Node], links: Sequence[Link], *, title: str) -> SafeS
         x, y, h = position[node.key]
         body.append(_text(x + node_width + 3, y + 14, node.label, size=14, **halo))
         body.append(_text(x + node_width + 3, y + 30, _label(int(size[node.key])), size=14, **halo))
-    return _svg(width, int(height), title, body)
+    return _svg(width, int(height), title, body, wide=True)
 
 
 # --- funnel --------------------------------------------------------------------------------

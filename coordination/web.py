@@ -1,7 +1,7 @@
-"""The flows dashboard (server-rendered, no scripts): ``/`` sends a signed-in user to
-``/dashboard/``; ``/dashboard/?task_force=&organization=&pathway=&since=&until=`` shows a
-coordinator's task force (others: their own organisation) as a Sankey diagram, a funnel per
-pathway and a monthly series; ``/dashboard/flows.csv`` exports the same flow table.
+"""The flows dashboard (server-rendered, no scripts):
+``/dashboard/?task_force=&organization=&pathway=&since=&until=`` shows a coordinator's task
+force (others: their own organisation) as a Sankey diagram, a funnel per pathway and a
+monthly series; ``/dashboard/flows.csv`` exports the same flow table.
 
 The same parameters and rules as ``GET /api/v1/flows/``: small cells suppressed for everyone,
 another task force or organisation is a 404.
@@ -15,6 +15,7 @@ API (audited), then comes back to the item.
 from __future__ import annotations
 
 import csv
+from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -22,7 +23,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coordination import svg
 from coordination.api.flows import FlowParams
@@ -34,11 +36,30 @@ from coordination.selectors import (
     task_force_coordinators,
 )
 from coordination.selectors.board import board_get
+from coordination.selectors.conferences import action_item_get, conference_get, conference_list
 from coordination.selectors.flows import flow_report_get
-from coordination.services import board_item_state_set
+from coordination.services import (
+    action_item_add,
+    action_item_complete,
+    agenda_item_add,
+    board_item_state_set,
+    conference_agenda_export,
+    conference_create,
+    conference_update,
+)
 from core.errors import NotFound, ValidationFailed
 from core.text import whole_number
-from referral.models import Pathway
+from core.web import error_summary
+from referral.models import Pathway, ReferralStatus
+from services_directory.models import Stage
+
+
+def code_label(code: str) -> str:
+    """The label a person reads for a status, stage or pathway code."""
+    for choices in (ReferralStatus, Stage, Pathway):
+        if code in choices.values:
+            return str(choices(code).label)
+    return code.replace("_", " ").capitalize()
 
 
 def duration_text(seconds: int | None) -> str:
@@ -84,12 +105,6 @@ def _report(request):
 
 @require_GET
 @login_required
-def home(request):
-    return redirect("coordination-dashboard")
-
-
-@require_GET
-@login_required
 def dashboard(request):
     scope, report, errors = _report(request)
     chosen = _query(request).dict()
@@ -99,6 +114,8 @@ def dashboard(request):
     transitions = [
         {
             **row,
+            "from_label": code_label(row["from"]),
+            "to_label": code_label(row["to"]),
             "median_text": duration_text(row["median_seconds"]),
             "p90_text": duration_text(row["p90_seconds"]),
         }
@@ -246,18 +263,169 @@ def board_item_act(request):
     return redirect(f"{back}#{anchor}")
 
 
-def navigation(request) -> dict:
-    """Template context: whether to offer the board (coordinators only)."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"offers_board": False}
-    return {"offers_board": coordinated_task_forces(user=user).exists()}
-
-
 urlpatterns = [
-    path("", home, name="coordination-home"),
     path("board/", board_page, name="coordination-board"),
     path("board/items/", board_item_act, name="coordination-board-item"),
     path("dashboard/", dashboard, name="coordination-dashboard"),
     path("dashboard/flows.csv", dashboard_csv, name="coordination-flows-csv"),
+]
+
+
+# --- case conferences ------------------------------------------------------------------------
+
+
+def _date_or_none(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()) if value and value.strip() else None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_list_page(request):
+    """The task force's case conferences, newest first, and a form to plan one."""
+    coordinated = list(coordinated_task_forces(user=request.user).order_by("name"))
+    chosen = request.POST.get("task_force") or request.GET.get("task_force", "").strip()
+    if not chosen and coordinated:
+        chosen = str(coordinated[0].pk)
+    try:
+        task_force = coordinated_task_force_get(user=request.user, task_force_id=chosen)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    errors: dict[str, str] = {}
+    values = {"title": "", "held_on": ""}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "").strip() for k in values}
+        held_on = _date_or_none(values["held_on"])
+        if held_on is None:
+            errors["held_on"] = _("Enter the day it is held.")
+        if not values["title"]:
+            errors["title"] = _("Give it a title.")
+        if not errors:
+            conference = conference_create(
+                actor=request.user, task_force=task_force, held_on=held_on, title=values["title"]
+            )
+            messages.success(request, _("Conference planned: now add its cases."))
+            return redirect("conference-page", conference_id=conference.pk)
+    context = {
+        "task_force": task_force,
+        "coordinated": coordinated,
+        "conferences": conference_list(user=request.user, task_force_id=task_force.pk),
+        "values": values,
+        "field_errors": errors,
+        "error_items": error_summary(errors, {"title": "cf-title", "held_on": "cf-held-on"}),
+    }
+    return render(
+        request, "coordination/conference_list.html", context, status=400 if errors else 200
+    )
+
+
+CONFERENCE_ACTIONS = ("board_item", "hand_item", "minutes", "action", "done", "reopen")
+
+
+def _conference_or_404(user, conference_id):
+    try:
+        return conference_get(user=user, conference_id=conference_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_page(request, conference_id):
+    """One conference: its agenda (cases from the board or by hand, pseudonymous), minutes
+    and action items with owner and due date. Each form posts here with an ``action`` and
+    comes back (post/redirect/get)."""
+    conference = _conference_or_404(request.user, conference_id)
+    problem = ""
+    if request.method == "POST":
+        form = request.POST
+        action = form.get("action", "")
+        try:
+            if action == "board_item":
+                rule, target_type, target_id = (form.get("board_item", "") + "||").split("|")[:3]
+                agenda_item_add(
+                    actor=request.user,
+                    conference=conference,
+                    rule=rule,
+                    target_type=target_type,
+                    target_id=target_id,
+                )
+            elif action == "hand_item":
+                agenda_item_add(
+                    actor=request.user,
+                    conference=conference,
+                    title=form.get("title", "")[:300],
+                    discussion=form.get("discussion", "")[:5000],
+                )
+            elif action == "minutes":
+                conference_update(
+                    actor=request.user, conference=conference, minutes=form.get("minutes", "")
+                )
+            elif action == "action":
+                owner = form.get("owner", "")
+                action_item_add(
+                    actor=request.user,
+                    conference=conference,
+                    description=form.get("description", ""),
+                    owner_id=int(owner) if owner.isdigit() else None,
+                    due_on=_date_or_none(form.get("due_on", "")),
+                )
+            elif action in ("done", "reopen"):
+                item = action_item_get(conference=conference, action_id=form.get("item", "0"))
+                action_item_complete(actor=request.user, action=item, done=action == "done")
+            else:
+                raise ValidationFailed("Unknown action.", errors={"action": ["Unknown."]})
+        except (ValidationFailed, NotFound) as exc:
+            details = [" ".join(map(str, m)) for m in (getattr(exc, "errors", None) or {}).values()]
+            problem = " ".join([exc.message, *details])
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("conference-page", conference_id=conference.pk)
+        conference = _conference_or_404(request.user, conference_id)
+    board = board_get(user=request.user, task_force_id=conference.task_force_id)
+    on_agenda = {
+        (i.rule, i.referral_id or i.person_id) for i in conference.agenda_items.all() if i.rule
+    }
+    context = {
+        "conference": conference,
+        "agenda_items": list(conference.agenda_items.all()),
+        "action_items": list(conference.action_items.all()),
+        "board_items": [
+            item for item in board.items if not item.state or not item.state.resolved_at
+        ],
+        "on_agenda": on_agenda,
+        "owners": task_force_coordinators(task_force=conference.task_force),
+        "problem": problem,
+    }
+    return render(
+        request, "coordination/conference_detail.html", context, status=400 if problem else 200
+    )
+
+
+@require_GET
+@login_required
+def conference_agenda_page(request, conference_id):
+    """The printable agenda (audited as an export, as the API's agenda.html)."""
+    conference = _conference_or_404(request.user, conference_id)
+    conference_agenda_export(actor=request.user, conference=conference)
+    context = {
+        "conference": conference,
+        "agenda_items": list(conference.agenda_items.all()),
+        "action_items": list(conference.action_items.all()),
+    }
+    response = render(request, "coordination/agenda.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+urlpatterns += [
+    path("conferences/", conference_list_page, name="conference-list-page"),
+    path("conferences/<int:conference_id>/", conference_page, name="conference-page"),
+    path(
+        "conferences/<int:conference_id>/agenda/",
+        conference_agenda_page,
+        name="conference-agenda-page",
+    ),
 ]

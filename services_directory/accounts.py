@@ -102,6 +102,12 @@ def tokens_revoke_all(*, user) -> int:
     return len(devices)
 
 
+def device_tokens_purge() -> int:
+    """Delete expired tokens (daily, Celery beat): they no longer sign anyone in."""
+    deleted, _ = DeviceToken.objects.filter(expiry__lt=timezone.now()).delete()
+    return deleted
+
+
 # --- passwords and deactivation ---------------------------------------------------------------
 
 

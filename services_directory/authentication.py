@@ -9,9 +9,21 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox.auth import TokenAuthentication
 from knox.settings import knox_settings
+from knox.signals import token_expired
 
 
 class DeviceTokenAuthentication(TokenAuthentication):
+    def _cleanup_token(self, auth_token) -> bool:
+        """Refuse (and delete) this token if it has expired. knox would also read every other
+        token of the user on each request to delete theirs: one query more per request, so
+        that is left to the daily purge (``accounts.device_tokens_purge``)."""
+        if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+            username = auth_token.user.get_username()
+            auth_token.delete()
+            token_expired.send(sender=self.__class__, username=username, source="auth_token")
+            return True
+        return False
+
     def renew_token(self, auth_token) -> None:
         now = timezone.now()
         new_expiry = now + knox_settings.TOKEN_TTL

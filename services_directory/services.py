@@ -331,6 +331,44 @@ def service_update(
     return service
 
 
+@transaction.atomic
+def service_capacity_set(
+    *, actor, service: Service, accepting_referrals: bool, capacity_available: int | None
+) -> Service:
+    """Whether the service takes referrals now and how many free places it has: set by its
+    own staff (providers and org admins of the organisation that offers it), who know it
+    best and change it daily. Audited like any change of the directory."""
+    membership = getattr(actor, "membership", None)
+    allowed = actor is not None and (
+        actor.is_superuser
+        or (
+            membership is not None
+            and membership.organization_id == service.organization_id
+            and membership.role in (Role.PROVIDER, Role.ORG_ADMIN)
+        )
+    )
+    if not allowed:
+        raise Forbidden(
+            "Only the staff of the organisation that offers it may change this service.",
+            code="not_service_staff",
+        )
+    if capacity_available is not None and capacity_available < 0:
+        raise ValidationFailed(
+            "Invalid capacity.", errors={"capacity_available": ["Zero or more."]}
+        )
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    changed = _assign(
+        service,
+        {"accepting_referrals": accepting_referrals, "capacity_available": capacity_available},
+        frozenset({"accepting_referrals", "capacity_available"}),
+    )
+    if changed:
+        _full_clean(service)
+        service.save(update_fields=[*changed, "updated_at"])
+        _audit_change(actor, service, service.organization_id, changed)
+    return service
+
+
 def _service_related_replace(
     *,
     service: Service,
@@ -608,3 +646,45 @@ LANGUAGE_NAMES = {
     "uk": "Ukrainian",
     "ur": "Urdu",
 }
+
+
+# --- the org admin's own organisation -------------------------------------------------------
+
+
+@transaction.atomic
+def member_add(*, actor, organization: Organization, identifier: str, role: str) -> Membership:
+    """An org admin adds an existing account (by username or email) to their organisation
+    with a role; an account that belongs to another organisation is refused."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    organization_admin_check(actor=actor, organization_id=organization.pk)
+    if role not in Role.values:
+        raise ValidationFailed("Unknown role.", errors={"role": ["Choose a role."]})
+    identifier = (identifier or "").strip()
+    users = list(
+        get_user_model().objects.filter(Q(username=identifier) | Q(email__iexact=identifier))[:2]
+    )
+    if not identifier or len(users) != 1:
+        raise ValidationFailed(
+            "No such account.",
+            errors={"identifier": ["No account has this username or email (or several do)."]},
+        )
+    user = users[0]
+    current = Membership.objects.filter(user=user).first()
+    if current is not None and current.organization_id != organization.pk:
+        raise ValidationFailed(
+            "A member of another organisation.",
+            errors={"identifier": ["This account belongs to another organisation."]},
+        )
+    return membership_set(user=user, organization=organization, role=role, actor=actor)
+
+
+@transaction.atomic
+def member_role_change(*, actor, membership: Membership, role: str) -> Membership:
+    organization_admin_check(actor=actor, organization_id=membership.organization_id)
+    if role not in Role.values:
+        raise ValidationFailed("Unknown role.", errors={"role": ["Choose a role."]})
+    return membership_set(
+        user=membership.user, organization=membership.organization, role=role, actor=actor
+    )

@@ -20,8 +20,15 @@
   const uploadNow = document.getElementById("upload-now");
   const problemsBox = document.getElementById("queue-problems");
   const problemList = document.getElementById("queue-problem-list");
+  const savedBox = document.getElementById("contact-saved");
+  const savedText = document.getElementById("contact-saved-text");
   let uploading = false;
   let lastProblem = "";
+
+  function announce(text) {
+    savedText.textContent = text;
+    savedBox.hidden = false;
+  }
 
   function load(key) {
     try {
@@ -83,7 +90,7 @@
         li.textContent = when + " · " + item.contact.pathway + ": " + item.reason + " ";
         const discard = document.createElement("button");
         discard.type = "button";
-        discard.className = "link";
+        discard.className = "govuk-button govuk-button--secondary govuk-!-margin-bottom-0";
         discard.textContent = "Discard";
         discard.addEventListener("click", () => {
           const kept = load(REJECTED);
@@ -150,6 +157,11 @@
       store(REJECTED, rejected);
       lastProblem = "";
       progressed = sent.size > 0;
+      const saved = batch.filter((contact) => {
+        const result = answered.get(contact.client_uuid);
+        return result && (result.status === 200 || result.status === 201);
+      }).length;
+      if (saved > 0) announce(saved === 1 ? "Contact saved." : saved + " contacts saved.");
     } finally {
       uploading = false;
       render();
@@ -179,6 +191,7 @@
     form.elements.place.value = "";
     form.elements.notes.value = "";
     form.querySelectorAll("input[name=offered]").forEach((box) => (box.checked = false));
+    announce(navigator.onLine ? "Contact saved on this phone; uploading." : "Contact saved on this phone; it uploads when there is a connection.");
     render();
     upload();
   });

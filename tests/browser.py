@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -140,6 +141,76 @@ def sign_in(browser, base_url: str, username: str, next_url: str) -> None:
 
     WebDriverWait(browser, 20).until(
         lambda b: "/accounts/login/" not in b.current_url
+        and b.execute_script("return document.readyState") == "complete"
+        and b.find_elements(By.CSS_SELECTOR, "main h1")
+    )
+
+
+AXE = Path(__file__).resolve().parent.parent / "static" / "vendor" / "axe" / "axe.min.js"
+TARGET = 44  # px, WCAG 2.5.5 (AAA) and GOV.UK's touch target
+# Interactive elements a finger has to hit; an inline link inside a sentence is exempt
+# (WCAG 2.5.8's inline exception), as are elements not shown.
+_TARGETS_JS = """
+const small = [];
+for (const el of document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+  const style = getComputedStyle(el);
+  if (style.visibility === 'hidden' || style.display === 'none') continue;
+  if (el.closest('.govuk-visually-hidden, .govuk-skip-link, [hidden]')) continue;
+  const box = el.getBoundingClientRect();
+  if (box.width === 0 && box.height === 0) continue;
+  if (el.tagName === 'A' && style.display === 'inline') {
+    const parent = el.parentElement;
+    const text = parent ? parent.textContent.replace(el.textContent, '').trim() : '';
+    if (text.length > 0) continue;
+  }
+  if (box.width < arguments[0] - 0.5 || box.height < arguments[0] - 0.5) {
+    const name = (el.textContent || el.name || '').trim().slice(0, 30);
+    const size = `${Math.round(box.width)}x${Math.round(box.height)}`;
+    small.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${name}" ${size}`);
+  }
+}
+return small;
+"""
+
+
+def check_page(browser, *, width: int | None = None) -> None:
+    """What every page of the browser tests must hold: no horizontal scrolling, axe-core
+    (vendored from npm, injected from the repo's static files) finds no serious or critical
+    violation, and every touch target is at least 44 x 44 px."""
+    where = browser.current_url
+    width = width or browser.execute_script("return window.innerWidth")
+    scroll_width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert scroll_width <= width + TOLERANCE, f"{where}: {scroll_width}px wide at {width}px"
+    if not browser.execute_script("return typeof window.axe !== 'undefined'"):
+        browser.execute_script(AXE.read_text())
+    result = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations.filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))))"
+        ".catch(e => done(['axe failed: ' + e]));"
+    )
+    assert result == [], f"{where}: axe-core found {result}"
+    small = browser.execute_script(_TARGETS_JS, TARGET)
+    assert small == [], f"{where}: touch targets under {TARGET}px: {small}"
+
+
+def set_size(browser, width: int, height: int) -> None:
+    """Emulate a device of this size (360x740 phone, 1280x800 laptop)."""
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+def wait_for_page(browser, path_fragment: str = "") -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: path_fragment in b.current_url
         and b.execute_script("return document.readyState") == "complete"
         and b.find_elements(By.CSS_SELECTOR, "main h1")
     )

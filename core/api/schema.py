@@ -68,22 +68,28 @@ class AutoSchema(SpectacularAutoSchema):
         return operation_id
 
     def get_summary(self) -> str | None:
+        """The operation's own summary, else its method docstring's first line, else one
+        made from the view's name and the path: "List people", "Read referral",
+        "Create contact", "Change service", "Referral transition"."""
         if summary := super().get_summary():
             return summary
-        doc = (getattr(self.view, self.method.lower(), None).__doc__ or "").strip()
+        handler = getattr(self.view, self.method.lower(), None)
+        doc = ((handler.__doc__ if handler else "") or "").strip()
         if doc:
             return doc.splitlines()[0].rstrip(".")
-        path = re.sub(r"\{[^}]+\}", "", self.path.removeprefix("/api/v1/")).strip("/")
-        words = " ".join(part.replace("-", " ").replace("_", " ") for part in path.split("/"))
+        words = re.findall(r"[A-Z][a-z]*", type(self.view).__name__.removesuffix("Api"))
+        is_collection = words[-1:] == ["List"]
+        thing = " ".join(w for w in words if w not in {"List", "Detail"}).lower()
+        last = self.path.rstrip("/").rsplit("/", 1)[-1]
         if self.method == "GET":
-            verb = "One of" if self.path.endswith("}/") else "List"
-        else:
-            verb = {"POST": "Create", "PATCH": "Change", "PUT": "Replace", "DELETE": "Delete"}[
-                self.method
-            ]
-            if not self.path.endswith("}/") and "{" in self.path and self.method == "POST":
-                verb = "Do"
-        return f"{verb}: {words}"
+            if last.startswith("{"):
+                return f"Read {thing}"
+            if "." in last:
+                return f"Read {thing or last}"
+            return f"List {last.replace('-', ' ')}" if is_collection else f"Read {thing}"
+        if self.method == "PATCH":
+            return f"Change {thing}"
+        return f"Create {thing}" if is_collection else thing.capitalize()
 
 
 # --- the postprocessing hook --------------------------------------------------------------

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from core.api.pagination import Pagination
 from core.api.params import StrictBodySerializer
+from core.api.schema import paginated
 from core.idempotency import idempotent
 from referral.selectors.emergency import emergency_access_review_list
 from referral.services import emergency as services
@@ -65,7 +66,7 @@ class EmergencyAccessApi(APIView):
 
 class EmergencyAccessReviewApi(APIView):
     @extend_schema(
-        responses={200: EmergencyAccessReviewOutput(many=True)},
+        responses={200: paginated(EmergencyAccessReviewOutput)},
         description=(
             "For org admins: the emergency accesses their organisation's providers opened "
             "and those to people their organisation recorded, newest first, with the reason."

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from core.errors import NotFound
 from referral.models import Consent, Person, Referral
 from referral.selectors import access
-from referral.selectors.people import person_get
+from referral.selectors.people import IDENTIFYING_FIELDS, person_get
 
 
 def _consents_of(person: Person) -> QuerySet[Consent]:
@@ -66,3 +66,22 @@ def consent_get(*, user, consent_id: uuid.UUID | str) -> Consent:
             if visible:
                 return visible[0]
     raise NotFound("Consent not found.")
+
+
+def referral_disclosure(*, user, person: Person | None, service) -> str:
+    """How a referral of ``person`` to ``service`` by ``user`` would travel, by the rule
+    ``referral_create`` applies: ``"named"`` (the receiver recorded the person, or an active
+    consent covers it or the service's stage), ``"anonymous"`` (nobody, or nothing
+    identifying to disclose) or ``"needs_consent"`` (identifying data and no consent covering
+    the receiver: send anonymous or record consent first)."""
+    if person is None or person.erased_at is not None:
+        return "anonymous"
+    has_identity = any(getattr(person, f"{f}_enc") is not None for f in IDENTIFYING_FIELDS)
+    if not has_identity:
+        return "anonymous"
+    if service.organization_id == person.organization_id:
+        return "named"
+    covering = access.consent_covering(
+        person=person, organization_id=service.organization_id, stage=service.stage
+    )
+    return "named" if covering is not None else "needs_consent"

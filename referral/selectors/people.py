@@ -13,15 +13,17 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from audit.models import AuditAction
+from audit.models import AuditAction, AuditEvent
+from audit.selectors import audit_event_payload
 from audit.services import audit_record
 from core.errors import NotFound
 from referral import crypto
 from referral.models import Person
 from referral.selectors import access
-from services_directory.models import Role
+from services_directory.models import Organization, Role
 
 logger = logging.getLogger(__name__)
 
@@ -172,3 +174,42 @@ def person_search(*, user, given_name: str, family_name: str, birth_date: date) 
         user=user, given_name=given_name, family_name=family_name, birth_date=birth_date
     )
     return Person.objects.filter(pk__in=ids).select_related("organization")
+
+
+def person_reads(*, user, person: Person) -> list[dict[str, Any]]:
+    """Who saw this person's identifying fields, newest first: for an admin of the
+    organisation that recorded the person (or a superuser), from the audit trail's read
+    events of every organisation; everyone else 404. Field names only, never values."""
+    membership = access.membership_of(user)
+    admin = membership is not None and (
+        membership.role == Role.ORG_ADMIN and membership.organization_id == person.organization_id
+    )
+    if not (admin or user.is_superuser):
+        raise NotFound("Person not found.")
+    events = list(
+        AuditEvent.objects.filter(
+            target_label=Person._meta.label_lower,
+            target_id=str(person.pk),
+            action=AuditAction.READ,
+        ).order_by("-sequence")[:200]
+    )
+    users = get_user_model().objects.in_bulk({e.actor_id for e in events if e.actor_id})
+    organizations = Organization.objects.in_bulk(
+        {uuid.UUID(e.organization_id) for e in events if e.organization_id}
+    )
+    reads = []
+    for event in events:
+        actor = users.get(event.actor_id)
+        organization = (
+            organizations.get(uuid.UUID(event.organization_id)) if (event.organization_id) else None
+        )
+        payload = audit_event_payload(event) or {}
+        reads.append(
+            {
+                "at": event.time,
+                "who": actor.get_username() if actor else None,
+                "organization": organization.name if organization else None,
+                "fields": payload.get("fields", []) if isinstance(payload, dict) else [],
+            }
+        )
+    return reads

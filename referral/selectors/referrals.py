@@ -26,6 +26,7 @@ class ReferralFilters:
     pathway: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    person: uuid.UUID | None = None
 
 
 def _narrowing(user, filters: ReferralFilters) -> dict[str, object]:
@@ -45,6 +46,8 @@ def _narrowing(user, filters: ReferralFilters) -> dict[str, object]:
         lookups["created_at__gte"] = filters.since
     if filters.until:
         lookups["created_at__lt"] = filters.until
+    if filters.person:
+        lookups["person_id"] = filters.person
     return lookups
 
 
@@ -275,3 +278,42 @@ def notification_list(*, user) -> QuerySet[Notification]:
     return Notification.objects.filter(organization_id=membership.organization_id).order_by(
         "-created_at", "-id"
     )
+
+
+def notification_unread_count(*, user) -> int:
+    """How many of the organisation's notifications nobody has marked read."""
+    return notification_list(user=user).filter(read_at__isnull=True).count()
+
+
+CHAIN_DEPTH = 10  # forwards followed from one referral; a chain is a handful in practice
+
+
+def referral_forward_chains(*, referrals) -> dict[uuid.UUID, list[Referral]]:
+    """For referrals the caller may already see, what became of each after a forward: the
+    referrals made from it, one stage after another. Closed loop, status only: the rows
+    carry the next service and its status, nothing of the person or the receiver's reasons,
+    and a page shows them without a link (the reader may not see the referral itself)."""
+    chains: dict[uuid.UUID, list[Referral]] = {}
+    root_of = {r.pk: r.pk for r in referrals if r.status == "forwarded"}
+    frontier = list(root_of)
+    for _ in range(CHAIN_DEPTH):
+        if not frontier:
+            break
+        children = (
+            Referral.objects.filter(parent_id__in=frontier)
+            .select_related("to_service")
+            .only("id", "parent_id", "status", "to_service__name", "created_at")
+            .order_by("created_at", "id")
+        )
+        frontier = []
+        for child in children:
+            root = root_of[child.parent_id]
+            chains.setdefault(root, []).append(child)
+            if child.status == "forwarded":
+                root_of[child.pk] = root
+                frontier.append(child.pk)
+    return chains
+
+
+def referral_is_visible(*, user, referral_id) -> bool:
+    return Referral.objects.filter(referral_visible_q(user), pk=referral_id).exists()

@@ -3,7 +3,8 @@
 opens the person's identity without consent, for ``CONTINUUM_EMERGENCY_ACCESS_MINUTES``.
 
 One transaction: the access row, its audit event (who, when, the stated nature of the
-emergency) and a notification to the organisation that recorded the person, sent on commit.
+emergency) and a notification to the organisation that recorded the person, queued in
+the outbox.
 The coordinators' board and the org admins' review list read the rows
 (``coordination.selectors.board``, ``referral.selectors.emergency``)."""
 
@@ -136,17 +137,19 @@ def emergency_access_open(*, actor, person_id, reason: str) -> EmergencyAccess:
 
 
 def _notify_recording_organization(*, access, referral, person) -> None:
-    """Through the referral notifications, as a status is told: no name, no reason."""
-    from referral.tasks import notification_send
+    """Through the referral notifications and their outbox, as a status is told: no name,
+    no reason."""
+    from referral.tasks import notification_queue
 
-    notification = Notification.objects.create(
-        referral=referral,
-        organization_id=person.organization_id,
-        event=None,
-        message=(
-            f"Emergency access (42 CFR 2.51) to a person your organisation recorded was "
-            f"opened by {access.organization.name} until "
-            f"{access.expires_at:%Y-%m-%d %H:%M} UTC."
-        )[:300],
+    notification_queue(
+        Notification.objects.create(
+            referral=referral,
+            organization_id=person.organization_id,
+            event=None,
+            message=(
+                f"Emergency access (42 CFR 2.51) to a person your organisation recorded was "
+                f"opened by {access.organization.name} until "
+                f"{access.expires_at:%Y-%m-%d %H:%M} UTC."
+            )[:300],
+        )
     )
-    transaction.on_commit(lambda: notification_send.delay(notification.pk))

@@ -26,10 +26,12 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import DomainError
+from core.web import error_summary, field_messages
 from referral.api.contacts import ContactInput, field_errors
 from referral.models import Offer, Pathway
 from referral.selectors.access import membership_of
@@ -37,6 +39,13 @@ from referral.services import contacts as services
 from services_directory.services import default_time_zone
 
 FORM_FIELDS = ("client_uuid", "place", "pathway", "notes")
+FIELD_IDS = {
+    "occurred_at": "c-occurred-at",
+    "pathway": "c-pathway",
+    "place": "c-place",
+    "offered": "c-offered-naloxone",
+    "notes": "c-notes",
+}
 
 
 def _local_time_zone(user) -> zoneinfo.ZoneInfo:
@@ -73,6 +82,8 @@ def _page(request, *, errors=None, values=None, status=200):
         "client_uuid": uuid.uuid4(),
         "now_local": timezone.now().astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         "errors": errors,
+        "field_errors": field_messages(errors),
+        "error_items": error_summary(errors, FIELD_IDS),
         "values": values or {},
         "place_max": services.PLACE_MAX,
         "notes_max": services.NOTES_MAX,
@@ -92,7 +103,7 @@ def contact_page(request):
         return _page(request, errors=field_errors(params.errors), values=body, status=400)
     values = dict(params.validated_data)
     try:
-        _, created = services.contact_record(
+        _contact, created = services.contact_record(
             actor=request.user, fingerprint=services.contact_fingerprint(**values), **values
         )
     except DomainError as exc:
@@ -102,7 +113,9 @@ def contact_page(request):
             # what is on it now is another contact, so it gets an id of its own
             body.pop("client_uuid")
         return _page(request, errors=errors, values=body, status=exc.http_status)
-    messages.success(request, "Contact saved." if created else "That contact was saved already.")
+    messages.success(
+        request, _("Contact saved.") if created else _("That contact was saved already.")
+    )
     return redirect("contact-new")
 
 

@@ -158,7 +158,7 @@ class LogoutAllApi(APIView):
 class TokenListApi(APIView):
     """The devices signed in with an API token: name, when, last use, expiry."""
 
-    @extend_schema(responses={200: DeviceTokenOutput(many=True)})
+    @extend_schema(responses={200: paginated(DeviceTokenOutput)})
     def get(self, request):
         paginator = Pagination()
         page = paginator.paginate_queryset(

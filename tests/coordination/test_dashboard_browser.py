@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import TOLERANCE, WIDTH, sign_in
+from tests.browser import TOLERANCE, WIDTH, check_page, sign_in
 from tests.coordination.flows_data import period
 
 
@@ -31,10 +31,20 @@ def test_the_dashboard_fits_a_360px_phone_and_shows_its_pictures(
     for picture in pictures:
         box = picture.rect
         assert box["width"] > 0 and box["height"] > 0
-        assert box["x"] + box["width"] <= WIDTH + TOLERANCE
+        if "chart-wide" in picture.get_attribute("class"):
+            # the Sankey keeps its labels readable and scrolls sideways in its own frame
+            frame = picture.find_element(By.XPATH, "..").rect
+            assert frame["x"] + frame["width"] <= WIDTH + TOLERANCE
+            label_px = browser.execute_script(
+                "const t = arguments[0].querySelector('text');"
+                "return t.getBoundingClientRect().height;",
+                picture,
+            )
+            assert label_px >= 12, f"Sankey labels are {label_px}px"
+        else:
+            assert box["x"] + box["width"] <= WIDTH + TOLERANCE
     assert browser.execute_script("return window.innerWidth") == WIDTH
-    scroll_width = browser.execute_script("return document.documentElement.scrollWidth")
-    assert scroll_width <= WIDTH + TOLERANCE, f"page is {scroll_width}px wide"
+    check_page(browser)  # no sideways scrolling, axe-core, touch targets
     screenshot = tmp_path / f"dashboard-{who}.png"
     assert browser.save_screenshot(str(screenshot))
     assert screenshot.stat().st_size > 1000
@@ -66,8 +76,7 @@ def test_the_board_fits_a_360px_phone_and_an_item_is_taken_from_it(
     state = BoardItemState.objects.get(target_id=str(world.closed.pk))
     assert state.assigned_to_id == world.coordinator.pk
     assert browser.execute_script("return window.innerWidth") == WIDTH
-    scroll_width = browser.execute_script("return document.documentElement.scrollWidth")
-    assert scroll_width <= WIDTH + TOLERANCE, f"page is {scroll_width}px wide"
+    check_page(browser)
     screenshot = tmp_path / "board.png"
     assert browser.save_screenshot(str(screenshot))
     assert screenshot.stat().st_size > 1000

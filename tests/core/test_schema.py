@@ -19,6 +19,8 @@ PAGED_LISTS = [
     "/api/v1/locations/",
     "/api/v1/conferences/",
     "/api/v1/audit/events/",
+    "/api/v1/auth/tokens/",
+    "/api/v1/emergency-accesses/",
 ]
 
 

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from referral.models import Contact
+from referral.web.contacts import FIELD_IDS
 
 PAGE = "/contacts/new/"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -85,7 +86,11 @@ def test_bad_input_is_400_naming_the_field_and_records_nothing(client, world, fi
     with time_machine.travel(NOW, tick=False):
         response = client.post(PAGE, form(**fields))
     assert response.status_code == 400
-    assert f"<strong>{field}</strong>" in response.content.decode()
+    page = response.content.decode()
+    assert 'class="govuk-error-summary"' in page
+    if field in FIELD_IDS:  # the summary links to the field that has the problem
+        assert f'href="#{FIELD_IDS[field]}"' in page
+    assert field in response.context["field_errors"]
     assert not Contact.objects.exists()
 
 

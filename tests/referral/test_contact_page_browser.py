@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from referral.models import Contact
-from tests.browser import TOLERANCE, WIDTH, sign_in
+from tests.browser import TOLERANCE, WIDTH, check_page, sign_in
 
 WAIT = 20  # seconds for the page to do what it says
 
@@ -169,6 +169,7 @@ def test_contacts_logged_offline_upload_once_the_connection_is_back(
     assert browser.execute_script("return window.innerWidth") == WIDTH
     scroll_width = browser.execute_script("return document.documentElement.scrollWidth")
     assert scroll_width <= WIDTH + TOLERANCE, f"page is {scroll_width}px wide"
+    check_page(browser)  # axe-core, touch targets
     assert browser.save_screenshot(str(tmp_path / "contact-page.png"))
 
 

@@ -89,6 +89,12 @@ def test_tells_the_recording_organisation_without_the_person_or_the_reason(
     told = Notification.objects.get(organization=net.outreach, event__isnull=True)
     assert "Emergency access" in told.message and net.clinic.name in told.message
     assert "K." not in told.message and "Kim" not in told.message and "overdose" not in told.message
+    # queued in the outbox with the write, as every referral notification
+    from core.models import OutboxMessage
+    from referral.tasks import NOTIFICATION_SEND
+
+    queued = [m.args for m in OutboxMessage.objects.filter(handler=NOTIFICATION_SEND)]
+    assert [told.pk] in queued
 
 
 def test_appears_on_the_coordinators_board(net, person, referral, client_for):

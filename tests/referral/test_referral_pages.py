@@ -7,6 +7,7 @@ import pytest
 
 from referral.models import Referral, ReferralEvent
 from referral.services.referrals import referral_create
+from referral.web.referrals import NEW_FIELD_IDS
 from tests.factories import person_create_for
 
 IDENTITY = {"given_name": "Zebulon", "family_name": "Quarrington", "phone": "+4915799999"}
@@ -90,7 +91,7 @@ def test_the_provider_accepts_then_records_engagement(client, world, referral):
 def test_declining_needs_a_coded_reason_chosen_from_the_labels(client, world, referral):
     client.force_login(world.provider)
     page = client.get(f"/referrals/{referral.pk}/").content.decode()
-    assert '<select id="m-declined-code" name="reason_code" required>' in page
+    assert '<select class="govuk-select" id="m-declined-code" name="reason_code" required>' in page
     assert '<option value="no_capacity">No capacity</option>' in page
     response = client.post(
         f"/referrals/{referral.pk}/transition/", {"to": "declined", "reason": "No beds"}
@@ -190,7 +191,9 @@ def test_a_bad_referral_form_is_400_naming_the_field(client, world, fields, fiel
     }
     response = client.post("/referrals/new/", body)
     assert response.status_code == 400
-    assert f"<strong>{field}</strong>" in response.content.decode()
+    assert field in response.context["field_errors"]
+    # GOV.UK's error summary links to the field with the problem
+    assert f'href="#{NEW_FIELD_IDS[field]}"' in response.content.decode()
     assert not Referral.objects.exists()
 
 

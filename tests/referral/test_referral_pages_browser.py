@@ -21,10 +21,10 @@ def test_a_provider_accepts_a_referral_from_a_phone(browser, live_server, world,
     sign_in(browser, live_server.url, world.provider.username, "/referrals/")
     browser.find_element(By.CSS_SELECTOR, f'a[href="/referrals/{referral.pk}/"]').click()
     WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith(f"/referrals/{referral.pk}/"))
-    browser.find_element(By.XPATH, "//button[normalize-space()='Accepted']").click()
+    browser.find_element(By.XPATH, "//button[normalize-space()='Accept']").click()
     # the page is replaced by the redirect: elements of the old one go stale meanwhile
     WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda b: "Now accepted." in b.find_element(By.TAG_NAME, "main").text
+        lambda b: "Done: the referral is now accepted." in b.find_element(By.TAG_NAME, "main").text
     )
     referral.refresh_from_db()
     assert referral.status == "accepted"

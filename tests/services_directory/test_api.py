@@ -487,3 +487,24 @@ def test_healthz_schema_and_docs():
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()  # Swagger UI is served from our static files
+
+
+def test_a_patch_with_an_incomplete_schedule_is_a_400_and_changes_nothing(clinic_admin, directory):
+    # found by schemathesis: nested fields are optional in a PATCH, so this was a 500
+    service = directory["treatment"]
+    before = list(Schedule.objects.filter(service=service).values_list("byday", flat=True))
+    response = clinic_admin.patch(
+        f"{SERVICES_URL}{service.pk}/",
+        {"schedules": [{"byday": "SA", "closes_at": "02:00"}]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["schedules"]
+    assert list(Schedule.objects.filter(service=service).values_list("byday", flat=True)) == before
+
+
+def test_an_hsds_page_far_past_the_end_is_empty(volunteer):
+    # found by schemathesis: an OFFSET beyond SQLite's integers was a 500
+    response = volunteer.get("/api/v1/hsds/", {"page": 2**62, "per_page": 50})
+    assert response.status_code == 200
+    assert response.json()["contents"] == [] and response.json()["empty"] is True

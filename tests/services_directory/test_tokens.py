@@ -228,3 +228,13 @@ def test_unticking_active_in_the_admin_deactivates_through_the_service(client, p
     assert not provider.is_active
     assert phone.get("/api/v1/me/").status_code == 401
     assert AuditEvent.objects.filter(action=AuditAction.DEACTIVATE).count() == 1
+
+
+def test_the_daily_purge_deletes_expired_tokens_only(provider):
+    from services_directory.tasks import device_tokens_purge
+
+    fresh, _ = accounts.token_issue(user=provider, device="fresh")
+    old, _ = accounts.token_issue(user=provider, device="old")
+    DeviceToken.objects.filter(pk=old.pk).update(expiry=timezone.now() - timedelta(seconds=1))
+    assert device_tokens_purge.delay().get() == 1
+    assert list(DeviceToken.objects.values_list("device", flat=True)) == ["fresh"]
