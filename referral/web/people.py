@@ -261,9 +261,13 @@ def consent_new_page(request, person_id):
                 purpose=form.get("purpose", ""),
                 method=form.get("method", ""),
                 expires_at=expires_at,
+                # the ticked fields are what the consent discloses, none ticked is an error
+                disclosed_fields=fields,
             )
         except DomainError as exc:
             errors = exc.errors or {"information": [exc.message]}
+            if "disclosed_fields" in errors:  # shown at the "What may be shared" question
+                errors["information"] = errors.pop("disclosed_fields")
         else:
             messages.success(request, _("Consent recorded."))
             if context["next"] == "refer":

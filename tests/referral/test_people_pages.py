@@ -112,9 +112,18 @@ def test_consent_is_recorded_on_the_page_and_revoked(client, world):
     consent = Consent.objects.get()
     assert list(consent.recipients.all()) == [world.clinic]
     assert consent.expires_at.year == 2099
+    # the fields ticked are the fields disclosed: the birth date and phone stay home
+    assert consent.disclosed_fields == ["given_name", "family_name"]
     missing = client.post(f"/people/{person.pk}/consents/new/", {"method": "written"})
     assert missing.status_code == 400
     assert 'href="#c-recipients"' in missing.content.decode()
+    nothing_ticked = client.post(
+        f"/people/{person.pk}/consents/new/",
+        {"recipients": [str(world.clinic.pk)], "purpose": "Treatment.", "method": "written"},
+    )
+    assert nothing_ticked.status_code == 400
+    assert 'href="#c-information"' in nothing_ticked.content.decode()
+    assert Consent.objects.count() == 1
     client.post(f"/consents/{consent.pk}/revoke/")
     consent.refresh_from_db()
     assert consent.revoked_at is not None
