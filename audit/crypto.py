@@ -92,9 +92,12 @@ def canonical_time(value: datetime | str) -> str:
     """UTC, ISO 8601, always with microseconds: ``2025-03-01T12:00:00.000000+00:00``.
 
     Also takes SQLite's stored text (naive UTC, ``2025-03-01 12:00:00[.ffffff]``), so that
-    the verifier can read rows without parsing every timestamp.
+    the verifier can read rows without parsing every timestamp; text with anything but that
+    space between date and time is refused (the slicing would otherwise drop it unseen).
     """
     if type(value) is str:
+        if value[10:11] != " ":
+            raise ValueError(f"not a stored timestamp: {value!r}")
         if len(value) == 19:
             value += ".000000"
         return f"{value[:10]}T{value[11:]}+00:00"

@@ -495,3 +495,14 @@ def test_time_moved_before_year_one_is_altered_on_postgresql(postgres_only):
         )
     problem = verify_chain(chunk_size=BATCH).problem
     assert (problem.kind, problem.sequence) == ("altered", 3)
+
+
+def test_stored_time_text_with_another_separator_is_altered_on_sqlite():
+    # SQLite keeps the time as text; one that Django would not read back is a change too.
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite stores the time as text")
+    record_events(4)
+    with triggers_lifted():
+        execute("UPDATE audit_auditevent SET time = replace(time, ' ', 'T') WHERE sequence = 3")
+    problem = verify_chain(chunk_size=BATCH).problem
+    assert (problem.kind, problem.sequence) == ("altered", 3)
