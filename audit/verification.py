@@ -43,6 +43,9 @@ REORDERED = "reordered"
 TRUNCATED = "truncated"
 BAD_SIGNATURE = "bad_signature"
 
+#: Events read and checked at a time (some 10 MB of tuples; on PostgreSQL two more wait).
+CHUNK_SIZE = 10_000
+
 #: Exit status of ``verify_audit`` per kind of problem (0 is intact).
 EXIT_CODES = {ALTERED: 2, MISSING: 3, REORDERED: 4, TRUNCATED: 5, BAD_SIGNATURE: 6}
 
@@ -409,7 +412,7 @@ def verify_chain(
     external_checkpoints: Iterable[CheckpointRecord] = (),
     verify_keys: dict[str, Ed25519PublicKey] | None = None,
     progress: Callable[[int, int], None] | None = None,
-    chunk_size: int = 5000,
+    chunk_size: int = CHUNK_SIZE,
 ) -> VerificationResult:
     """Verify the whole chain and every checkpoint; stop at the first problem."""
     started = clock.perf_counter()
