@@ -506,3 +506,21 @@ def test_stored_time_text_with_another_separator_is_altered_on_sqlite():
         execute("UPDATE audit_auditevent SET time = replace(time, ' ', 'T') WHERE sequence = 3")
     problem = verify_chain(chunk_size=BATCH).problem
     assert (problem.kind, problem.sequence) == ("altered", 3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_rows_stream_from_a_cursor_the_server_does_not_copy(postgres_only):
+    # Outside a transaction Django declares chunked cursors WITH HOLD, and PostgreSQL then
+    # copies the whole result before the first row; the walk opens a transaction instead.
+    from audit.verification import _event_batches
+
+    record_events(6)
+    assert connection.get_autocommit()
+
+    with _event_batches(2) as batches:
+        first = next(batches)
+        cursors = execute("SELECT is_holdable FROM pg_cursors")
+        rest = [row for batch in batches for row in batch]
+
+    assert [row[0] for row in first + rest] == [1, 2, 3, 4, 5, 6]
+    assert cursors == [(False,)]
