@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from hashlib import sha256
@@ -91,9 +92,12 @@ def canonical_time(value: datetime | str) -> str:
     """UTC, ISO 8601, always with microseconds: ``2025-03-01T12:00:00.000000+00:00``.
 
     Also takes SQLite's stored text (naive UTC, ``2025-03-01 12:00:00[.ffffff]``), so that
-    the verifier can read rows without parsing every timestamp.
+    the verifier can read rows without parsing every timestamp; text with anything but that
+    space between date and time is refused (the slicing would otherwise drop it unseen).
     """
     if type(value) is str:
+        if value[10:11] != " ":
+            raise ValueError(f"not a stored timestamp: {value!r}")
         if len(value) == 19:
             value += ".000000"
         return f"{value[:10]}T{value[11:]}+00:00"
@@ -173,6 +177,53 @@ def canonical_bytes_from_tail(sequence: int, tail: str, nonce: bytes, ciphertext
 def chain_hash(prev_hash: str, canonical: bytes) -> str:
     """``SHA-256(prev_hash || canonical)``, the previous hash taken as its 32 raw bytes."""
     return sha256(bytes.fromhex(prev_hash) + canonical).hexdigest()
+
+
+def stored_chain_hashes(rows: Iterable[Sequence[Any]]) -> list[str]:
+    """``chain_hash(prev_hash, event_canonical_bytes(...))`` of each stored row, in one pass.
+
+    A row is ``(sequence, time, actor_id, actor_username, organization_id, action,
+    target_label, target_id, key_id, nonce, ciphertext, prev_hash, hash)``; each hash is taken
+    from the row's own ``prev_hash``, so rows need no order. The bytes are those of
+    ``event_canonical_bytes`` (same ``canonical_time`` and ``_f``), spelled out in one
+    comprehension because the verifier runs it for every event. A value no writer stores (a
+    non-hex ``prev_hash``, a ``None`` text) raises ``TypeError``, ``ValueError`` or
+    ``AttributeError``; the verifier then looks at those rows one by one.
+    """
+    prefix = f"{EVENT_VERSION};"
+    fromhex = bytes.fromhex
+    return [
+        sha256(
+            fromhex(prev_hash)
+            + (
+                f"{prefix}{len(number := str(sequence))}:{number};"
+                f"{len(when := canonical_time(time))}:{when};"
+                f"{'-;' if actor_id is None else _f(actor_id)}"
+                f"{len(actor_username)}:{actor_username};"
+                f"{'-;' if organization_id is None else _f(organization_id)}"
+                f"{len(action)}:{action};{len(target_label)}:{target_label};"
+                f"{len(target_id)}:{target_id};{len(key_id)}:{key_id};"
+                f"{len(nonce)}:{len(ciphertext)};"
+            ).encode()
+            + nonce
+            + ciphertext
+        ).hexdigest()
+        for (
+            sequence,
+            time,
+            actor_id,
+            actor_username,
+            organization_id,
+            action,
+            target_label,
+            target_id,
+            key_id,
+            nonce,
+            ciphertext,
+            prev_hash,
+            _hash,
+        ) in rows
+    ]
 
 
 def checkpoint_canonical_bytes(sequence: int, hash: str, time: datetime, key_id: str) -> bytes:

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from audit.verification import (
+    CHUNK_SIZE,
     EXIT_CODES,
     read_checkpoint_lines,
     read_verify_key_lines,
@@ -54,7 +55,12 @@ class Command(BaseCommand):
             "default: derived from the keyring",
         )
         parser.add_argument("--progress", action="store_true", help="progress bar on stderr")
-        parser.add_argument("--chunk-size", type=int, default=5000)
+        parser.add_argument(
+            "--chunk-size",
+            type=int,
+            default=CHUNK_SIZE,
+            help=f"events read and checked at a time (default {CHUNK_SIZE:,})",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         external = []
