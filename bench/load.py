@@ -457,7 +457,8 @@ def provider(client: Client, ledger: Ledger, *, organization: str, bare: bool) -
                 "POST transition",
                 "POST",
                 f"/api/v1/referrals/{referral['id']}/transition/",
-                {"to": to},
+                # a completion says how it ended (a coded outcome, issue 10)
+                {"to": to, **({"outcome": "successful"} if to == "completed" else {})},
             )
             if moved is None:
                 with ledger.lock:
@@ -506,6 +507,17 @@ def seed(size: dict) -> dict:
         org_id = people["services"][n % PROVIDER_ORGS]["organization"]
         org = directory.Organization.objects.get(pk=org_id)
         people["providers"].append((user(f"provider{n}", org, "provider"), org_id))
+    # One task force for all of them: a referral is made within the task force that the
+    # sender's organisation shares with the service (else the API answers 400).
+    clinics = directory.Organization.objects.filter(
+        pk__in=[s["organization"] for s in people["services"]]
+    )
+    directory.task_force_create(
+        name="Load task force",
+        area="Load City",
+        time_zone="Europe/Lisbon",
+        organizations=[outreach, police, *clinics],
+    )
     people["password"] = password
     return people
 
