@@ -719,11 +719,11 @@ def verify(stack, ledgers: list[Ledger]) -> list[str]:
         Membership.objects.exclude(user__email="").values_list("organization_id", flat=True)
     )
     expected = {
-        (str(referral_id), message)
-        for referral_id, message, org_id in Notification.objects.values_list(
-            "referral_id", "message", "organization_id"
+        (str(notification.referral_id), notification.message)
+        for notification in Notification.objects.only(
+            "referral_id", "organization_id", "code", "params", "legacy_message"
         )
-        if org_id in with_members
+        if notification.organization_id in with_members
     }
     twice = sum(1 for n in emails.values() if n > 1)
     never = len(expected - set(emails))

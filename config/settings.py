@@ -102,6 +102,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After authentication: the member's saved language, else Accept-Language, else the
+    # task force's default (config.locale).
+    "config.locale.MemberLocaleMiddleware",
     # A session of a user who must use a second factor reaches only the enrolment page
     # until the second factor is verified.
     "services_directory.middleware.SecondFactorMiddleware",
@@ -166,6 +169,26 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The eight languages of the pages, each named in itself (the switcher shows these names).
+# A ninth: add it here, then see "Languages" in the README.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("it", "Italiano"),
+    ("pt", "Português"),
+    ("el", "Ελληνικά"),
+    ("ar", "العربية"),
+    ("sw", "Kiswahili"),
+]
+LANGUAGES_BIDI = ["ar"]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and numbers in each language's own format (Django's); English as config/formats/en.
+FORMAT_MODULE_PATH = ["config.formats"]
+# The switcher's choice for a visitor not signed in (members keep theirs on their membership).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = os.environ.get("CONTINUUM_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -404,6 +427,7 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.ReporterFilter"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

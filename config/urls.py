@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz, readyz
+from config.locale import language_set
 from config.web import home
 from core.api.errors import api_not_found
 from services_directory.web import SignInView, two_factor_page
@@ -12,6 +14,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # The language switcher (a form: works without scripts) and the scripts' catalogue.
+    path("i18n/setlang/", language_set, name="set_language"),
+    path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/two-factor/", two_factor_page, name="two-factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

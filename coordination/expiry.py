@@ -25,6 +25,7 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import Conflict
+from referral import notices
 from referral.models import Consent, Notification, Referral, ReferralEvent, ReferralStatus
 from referral.services.referrals import referral_transition
 from services_directory.models import Organization, Role
@@ -87,16 +88,21 @@ def referral_expire(*, referral_id: uuid.UUID, now: datetime | None = None) -> b
     already = set(
         Notification.objects.filter(event=event).values_list("organization_id", flat=True)
     )
-    message = (
-        f"A referral to {referral.to_service.name} expired unanswered after its SLA "
-        f"(due {referral.sla_due_at:%Y-%m-%d %H:%M} UTC)."
+    params = notices.notice_params(
+        service=referral.to_service.name,
+        due_at=referral.sla_due_at,
+        time_zone=referral.task_force.time_zone if referral.task_force_id else "UTC",
     )
     for organization in coordinator_organizations(referral=referral):
         if organization.pk in already:
             continue  # the sender's organisation was told by the transition itself
         _notify(
             Notification.objects.create(
-                referral=referral, organization=organization, event=event, message=message
+                referral=referral,
+                organization=organization,
+                event=event,
+                code=notices.REFERRAL_EXPIRED,
+                params=params,
             )
         )
     return True

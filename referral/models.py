@@ -366,7 +366,12 @@ class Notification(models.Model):
     event = models.ForeignKey(
         ReferralEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    message = models.CharField(max_length=300)
+    # What happened, as a code and its parameters (``referral.notices``): put into words in
+    # the reader's language when it is read or emailed.
+    code = models.CharField(max_length=40, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    # The English sentence of a notification made before codes (shown as it was).
+    legacy_message = models.CharField(max_length=300, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -381,6 +386,18 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def message(self) -> str:
+        """The notification in the active language (a row from before codes: its text)."""
+        return self.text()
+
+    def text(self, language: str | None = None) -> str:
+        from referral.notices import notice_text
+
+        if not self.code:
+            return self.legacy_message
+        return notice_text(self.code, self.params, language=language)
 
 
 class EmergencyAccess(models.Model):

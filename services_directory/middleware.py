@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from services_directory import accounts
 
@@ -27,7 +28,7 @@ class SecondFactorMiddleware:
             if request.path.startswith("/api/"):
                 return JsonResponse(
                     {
-                        "detail": "This account signs in with a second factor.",
+                        "detail": _("This account signs in with a second factor."),
                         "code": "otp_required",
                         "errors": {},
                     },
@@ -39,5 +40,5 @@ class SecondFactorMiddleware:
     @staticmethod
     def _open_path(path: str) -> bool:
         return path in {reverse("two-factor"), reverse("logout"), reverse("login")} or (
-            path.startswith("/static/")
+            path.startswith(("/static/", "/i18n/"))
         )

@@ -106,6 +106,11 @@ class TaskForce(models.Model):
     name = models.CharField(max_length=200, unique=True)
     area = models.CharField(max_length=200, help_text="Coverage area, e.g. a city or district.")
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    # The language of its pages for a member who chose none and whose browser names none of
+    # ours (``config.locale``).
+    default_language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     organizations = models.ManyToManyField(Organization, related_name="task_forces", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -126,6 +131,8 @@ class Membership(models.Model):
         Organization, on_delete=models.PROTECT, related_name="memberships"
     )
     role = models.CharField(max_length=20, choices=Role.choices)
+    # The member's own choice of language (the switcher on every page); empty: none made.
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

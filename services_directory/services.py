@@ -205,9 +205,12 @@ def task_force_create(
     area: str,
     time_zone: str,
     organizations: Sequence[Organization] = (),
+    default_language: str = settings.LANGUAGE_CODE,
     actor=None,
 ) -> TaskForce:
-    task_force = TaskForce(name=name, area=area, time_zone=time_zone)
+    task_force = TaskForce(
+        name=name, area=area, time_zone=time_zone, default_language=default_language
+    )
     _full_clean(task_force)
     task_force.save()
     task_force.organizations.set(organizations)
@@ -218,6 +221,7 @@ def task_force_create(
         data={
             "name": name,
             "time_zone": time_zone,
+            "default_language": default_language,
             "organizations": sorted(str(o.pk) for o in organizations),
         },
     )
@@ -250,6 +254,30 @@ def membership_set(*, user, organization: Organization, role: str, actor=None) -
             "role": role,
             "before": before,
         },
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_language_set(*, user, language: str) -> Membership | None:
+    """Remember the member's choice of language (the switcher on every page). A user with
+    no organisation has no place to keep it (the language cookie still holds it)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationFailed(
+            "Unknown language.", errors={"language": ["Choose one of the languages offered."]}
+        )
+    membership = Membership.objects.filter(user=user).select_for_update().first()
+    if membership is None or membership.language == language:
+        return membership
+    before = membership.language
+    membership.language = language
+    membership.save(update_fields=["language"])
+    audit_record(
+        actor=user,
+        action=AuditAction.UPDATE,
+        target=membership,
+        organization_id=str(membership.organization_id),
+        data={"language": language, "before": before},
     )
     return membership
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import NotFound, ValidationFailed
-from referral import crypto
+from referral import crypto, notices
 from referral.models import EmergencyAccess, Notification, Person, Referral
 from referral.selectors.access import membership_of
 from services_directory.models import Role
@@ -146,10 +146,11 @@ def _notify_recording_organization(*, access, referral, person) -> None:
             referral=referral,
             organization_id=person.organization_id,
             event=None,
-            message=(
-                f"Emergency access (42 CFR 2.51) to a person your organisation recorded was "
-                f"opened by {access.organization.name} until "
-                f"{access.expires_at:%Y-%m-%d %H:%M} UTC."
-            )[:300],
+            code=notices.EMERGENCY_ACCESS,
+            params=notices.notice_params(
+                organization=access.organization.name,
+                until=access.expires_at,
+                time_zone=referral.task_force.time_zone if referral.task_force_id else "UTC",
+            ),
         )
     )

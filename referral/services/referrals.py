@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
-from referral import crypto, reasons
+from referral import crypto, notices, reasons
 from referral.models import (
     Contact,
     Notification,
@@ -200,7 +200,12 @@ def referral_create(
         referral=referral,
         event=event,
         organization=receiving,
-        message=f"New {referral.get_urgency_display().lower()} referral to {service.name}.",
+        code=(
+            notices.REFERRAL_NEW_URGENT
+            if referral.urgency == Urgency.URGENT
+            else notices.REFERRAL_NEW_ROUTINE
+        ),
+        params=notices.notice_params(service=service.name),
     )
     return referral, True
 
@@ -456,10 +461,8 @@ def referral_transition(
         referral=referral,
         event=event,
         organization=referral.sender_organization,
-        message=(
-            f"Your referral to {referral.to_service.name} is now "
-            f"{referral.get_status_display().lower()}."
-        ),
+        code=notices.REFERRAL_STATUS,
+        params=notices.notice_params(service=referral.to_service.name, status=referral.status),
     )
     return referral
 
@@ -477,13 +480,21 @@ def _is_repeat(*, referral: Referral, actor, to: str) -> bool:
     return last == (actor.pk, to)
 
 
-def _notify(*, referral: Referral, event: ReferralEvent, organization: Organization, message: str):
-    """Status only: never the person, a note or a clinical detail."""
+def _notify(
+    *,
+    referral: Referral,
+    event: ReferralEvent,
+    organization: Organization,
+    code: str,
+    params: dict,
+):
+    """Status only: never the person, a note or a clinical detail. Stored as a code with
+    parameters (``referral.notices``), put into words in each reader's language."""
     from referral.tasks import notification_queue
 
     notification_queue(
         Notification.objects.create(
-            referral=referral, organization=organization, event=event, message=message
+            referral=referral, organization=organization, event=event, code=code, params=params
         )
     )
 
