@@ -7,6 +7,7 @@ foreign keys to the apps above it.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
 
@@ -22,30 +23,30 @@ class SequenceField(models.BigIntegerField):
 
 
 class AuditAction(models.TextChoices):
-    CREATE = "create", "create"
-    UPDATE = "update", "update"
-    DELETE = "delete", "delete"
-    TRANSITION = "transition", "state transition"
-    READ = "read", "read of identifying data"
-    EXPORT = "export", "export"
-    IMPORT = "import", "import"
-    LOGIN = "login", "login"
-    LOGIN_FAILED = "login_failed", "failed login"
-    LOGOUT = "logout", "logout"
-    ERASE = "erase", "erasure"
-    CONSENT_GRANT = "consent_grant", "consent granted"
-    CONSENT_REVOKE = "consent_revoke", "consent revoked"
-    CONSENT_EXPIRE = "consent_expire", "consent expired"
-    PERMISSION_GRANT = "permission_grant", "permission granted"
-    PERMISSION_REVOKE = "permission_revoke", "permission revoked"
-    KEY_ROTATE = "key_rotate", "key rotation"
-    LOCKOUT = "lockout", "sign-in locked"
-    LOCKOUT_LIFT = "lockout_lift", "sign-in lock lifted"
-    PASSWORD_CHANGE = "password_change", "password changed"
-    TOKEN_REVOKE = "token_revoke", "API token revoked"
-    DEACTIVATE = "deactivate", "user deactivated"
-    OTP_ENROL = "otp_enrol", "second factor enrolled"
-    EMERGENCY_ACCESS = "emergency_access", "emergency access (42 CFR 2.51)"
+    CREATE = "create", _("create")
+    UPDATE = "update", _("update")
+    DELETE = "delete", _("delete")
+    TRANSITION = "transition", _("state transition")
+    READ = "read", _("read of identifying data")
+    EXPORT = "export", _("export")
+    IMPORT = "import", _("import")
+    LOGIN = "login", _("login")
+    LOGIN_FAILED = "login_failed", _("failed login")
+    LOGOUT = "logout", _("logout")
+    ERASE = "erase", _("erasure")
+    CONSENT_GRANT = "consent_grant", _("consent granted")
+    CONSENT_REVOKE = "consent_revoke", _("consent revoked")
+    CONSENT_EXPIRE = "consent_expire", _("consent expired")
+    PERMISSION_GRANT = "permission_grant", _("permission granted")
+    PERMISSION_REVOKE = "permission_revoke", _("permission revoked")
+    KEY_ROTATE = "key_rotate", _("key rotation")
+    LOCKOUT = "lockout", _("sign-in locked")
+    LOCKOUT_LIFT = "lockout_lift", _("sign-in lock lifted")
+    PASSWORD_CHANGE = "password_change", _("password changed")
+    TOKEN_REVOKE = "token_revoke", _("API token revoked")
+    DEACTIVATE = "deactivate", _("user deactivated")
+    OTP_ENROL = "otp_enrol", _("second factor enrolled")
+    EMERGENCY_ACCESS = "emergency_access", _("emergency access (42 CFR 2.51)")
 
 
 class AuditEvent(models.Model):
@@ -71,6 +72,8 @@ class AuditEvent(models.Model):
     hash = models.CharField(max_length=64)
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["sequence"]
         indexes = [
             models.Index(fields=["target_label", "target_id"], name="audit_event_target"),
@@ -91,6 +94,10 @@ class AuditChainHead(models.Model):
     # The hash before ``last_hash``: lets PostgreSQL append in one statement (see services).
     previous_hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+
     def __str__(self) -> str:
         return f"head #{self.last_sequence}"
 
@@ -105,6 +112,8 @@ class AuditCheckpoint(models.Model):
     signature = models.BinaryField(max_length=64)
 
     class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
         ordering = ["sequence", "id"]
         indexes = [models.Index(fields=["sequence"], name="audit_checkpoint_sequence")]
 

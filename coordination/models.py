@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from services_directory.models import Organization, TaskForce
 
@@ -22,12 +23,12 @@ DURATION_BUCKETS = (
 
 
 class BoardRule(models.TextChoices):
-    PAST_SLA = "past_sla", "Referral past its SLA"
-    NEAR_SLA = "near_sla", "Referral near its SLA"
-    DECLINED_NO_FOLLOW_UP = "declined_no_follow_up", "Declined, no new referral within 72 h"
-    STALLED = "stalled", "Stalled between stages (14 days)"
-    NO_CAPACITY = "no_capacity", "Service at zero capacity or not accepting"
-    EMERGENCY_ACCESS = "emergency_access", "Emergency access to a person (42 CFR 2.51)"
+    PAST_SLA = "past_sla", _("Referral past its SLA")
+    NEAR_SLA = "near_sla", _("Referral near its SLA")
+    DECLINED_NO_FOLLOW_UP = "declined_no_follow_up", _("Declined, no new referral within 72 h")
+    STALLED = "stalled", _("Stalled between stages (14 days)")
+    NO_CAPACITY = "no_capacity", _("Service at zero capacity or not accepting")
+    EMERGENCY_ACCESS = "emergency_access", _("Emergency access to a person (42 CFR 2.51)")
 
 
 class BoardItemState(models.Model):
@@ -50,6 +51,8 @@ class BoardItemState(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("board item")
+        verbose_name_plural = _("board items")
         constraints = [
             models.UniqueConstraint(
                 fields=["task_force", "rule", "target_label", "target_id"],
@@ -75,6 +78,8 @@ class CaseConference(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("case conference")
+        verbose_name_plural = _("case conferences")
         ordering = ["-held_on", "id"]
 
     def __str__(self) -> str:
@@ -97,6 +102,8 @@ class AgendaItem(models.Model):
     discussion = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
@@ -118,6 +125,8 @@ class ActionItem(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("action item")
+        verbose_name_plural = _("action items")
         ordering = ["due_on", "id"]
 
     def __str__(self) -> str:
@@ -147,6 +156,8 @@ class TransitionRollup(models.Model):
     journey_histogram = models.JSONField(default=list)
 
     class Meta:
+        verbose_name = _("daily flow rollup")
+        verbose_name_plural = _("daily flow rollups")
         abstract = True
 
 
@@ -225,6 +236,8 @@ class DailyContactRollup(models.Model):
     count = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name = _("daily contact rollup")
+        verbose_name_plural = _("daily contact rollups")
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "organization", "pathway"], name="one_contact_rollup_row"
@@ -245,6 +258,8 @@ class MonthlyContactRollup(models.Model):
     count = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name = _("monthly contact rollup")
+        verbose_name_plural = _("monthly contact rollups")
         constraints = [
             models.UniqueConstraint(
                 fields=["month", "organization", "pathway"], name="one_monthly_contact_rollup_row"
@@ -260,6 +275,10 @@ class RollupRun(models.Model):
 
     day = models.DateField(unique=True)
     finished_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("rollup run")
+        verbose_name_plural = _("rollup runs")
 
     def __str__(self) -> str:
         return str(self.day)

@@ -23,7 +23,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coordination import svg
@@ -59,17 +61,26 @@ def code_label(code: str) -> str:
     for choices in (ReferralStatus, Stage, Pathway):
         if code in choices.values:
             return str(choices(code).label)
-    return code.replace("_", " ").capitalize()
+    return str(OTHER_LABELS.get(code) or code.replace("_", " ").capitalize())
+
+
+OTHER_LABELS = {
+    "not_accepting": gettext_lazy("Not accepting referrals"),
+    "no_capacity": gettext_lazy("No free places"),
+    "forwarded_in": gettext_lazy("Forwarded in"),
+    "treatment_entry": gettext_lazy("Treatment entry"),
+}
 
 
 def duration_text(seconds: int | None) -> str:
+    """A duration in the active language's words and number format."""
     if seconds is None:
         return "–"
     if seconds < 3600:
-        return f"{max(1, round(seconds / 60))} min"
+        return _("%(minutes)s min") % {"minutes": max(1, round(seconds / 60))}
     if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
+        return _("%(hours)s h") % {"hours": number_format(seconds / 3600, 1)}
+    return _("%(days)s days") % {"days": number_format(seconds / 86400, 1)}
 
 
 def _query(request) -> QueryDict:
@@ -164,7 +175,7 @@ def dashboard_csv(request):
 def board_page(request):
     rule = request.GET.get("rule", "").strip() or None
     if rule is not None and rule not in BoardRule.values:
-        raise Http404("No such rule.")
+        raise Http404(_("No such rule."))
     return _render_board(
         request,
         task_force_id=request.GET.get("task_force", "").strip(),
@@ -189,6 +200,10 @@ def _render_board(
         )
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    for item in board.items:
+        item.status_label = code_label(item.status) if item.status else ""
+        anonymous = item.referral is not None and item.referral.person_id is None
+        item.display_label = _("Anonymous") if anonymous else item.display_name
     sections = [
         {
             "rule": name,
@@ -234,13 +249,13 @@ def board_item_act(request):
         return _render_board(request, task_force_id=task_force.pk, problem=problem, status=400)
 
     if action not in BOARD_ACTIONS:
-        return refused(f"action: Unknown action {action!r}.")
+        return refused(_("action: Unknown action %(action)r.") % {"action": action})
     changes: dict = {}
     if action == "assign":
         assignee = form.get("assigned_to", "").strip()
         assignee_id = whole_number(assignee, minimum=1)
         if assignee and assignee_id is None:
-            return refused("assigned_to: Not a coordinator of this task force.")
+            return refused(_("Taken by: not a coordinator of this task force."))
         changes["assigned_to"] = assignee_id
     elif action == "note":
         changes["note"] = form.get("note", "")[:5000]
@@ -258,7 +273,7 @@ def board_item_act(request):
     except ValidationFailed as exc:
         problems = [f"{field}: {' '.join(map(str, m))}" for field, m in exc.errors.items()]
         return refused(" ".join(problems) or exc.message)
-    messages.success(request, "Saved.")
+    messages.success(request, _("Saved."))
     anchor = f"item-{form.get('rule')}-{form.get('target_type')}-{form.get('target_id')}"
     return redirect(f"{back}#{anchor}")
 
@@ -376,7 +391,7 @@ def conference_page(request, conference_id):
                 item = action_item_get(conference=conference, action_id=form.get("item", "0"))
                 action_item_complete(actor=request.user, action=item, done=action == "done")
             else:
-                raise ValidationFailed("Unknown action.", errors={"action": ["Unknown."]})
+                raise ValidationFailed(_("Unknown action."), errors={"action": [_("Unknown.")]})
         except (ValidationFailed, NotFound) as exc:
             details = [" ".join(map(str, m)) for m in (getattr(exc, "errors", None) or {}).values()]
             problem = " ".join([exc.message, *details])

@@ -5,6 +5,8 @@ They live in the lowest layer so that every app can raise them without importing
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 
 class DomainError(Exception):
     http_status = 400
@@ -31,7 +33,7 @@ class NotFound(DomainError):
     http_status = 404
     code = "not_found"
 
-    def __init__(self, message: str = "Not found.", **kwargs) -> None:
+    def __init__(self, message: str = _("Not found."), **kwargs) -> None:
         super().__init__(message, **kwargs)
 
 

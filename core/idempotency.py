@@ -45,6 +45,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -184,8 +185,8 @@ def idempotent(post: PostHandler | None = None, *, replay: ReplayHandler | None 
             return post(view, request, *args, **kwargs)
         if not KEY_RE.match(key):
             raise ValidationFailed(
-                f"Invalid {HEADER}.",
-                errors={HEADER: ["Must be 1 to 255 printable ASCII characters."]},
+                _("Invalid %(header)s.") % {"header": HEADER},
+                errors={HEADER: [_("Must be 1 to 255 printable ASCII characters.")]},
             )
         fingerprint = request_fingerprint(
             method=request.method or "POST", path=request.path, data=request.data
@@ -217,7 +218,7 @@ def idempotency_records_purge(*, now: datetime | None = None) -> int:
 
 def _claim(*, user, key: str, method: str, path: str, fingerprint: str) -> IdempotencyRecord:
     """The new in-progress record this request owns, or the done record to replay."""
-    for _ in range(_CLAIM_ATTEMPTS):
+    for _attempt in range(_CLAIM_ATTEMPTS):
         try:
             with transaction.atomic():
                 return IdempotencyRecord.objects.create(

@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from core.client_address import client_ip
 
@@ -34,11 +35,13 @@ def lock_remaining_seconds(request, credentials: dict | None) -> int:
 def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
     retry_after = lock_remaining_seconds(request, credentials)
     minutes = max(1, math.ceil(retry_after / 60))
-    message = (
+    message = ngettext(
         "Too many failed sign-ins for this account from your address: it is locked for "
-        f"{minutes} more minute{'s' if minutes != 1 else ''}. An admin of your organisation "
-        "can lift the lock sooner."
-    )
+        "%(minutes)d more minute. An admin of your organisation can lift the lock sooner.",
+        "Too many failed sign-ins for this account from your address: it is locked for "
+        "%(minutes)d more minutes. An admin of your organisation can lift the lock sooner.",
+        minutes,
+    ) % {"minutes": minutes}
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
             {"detail": message, "code": "locked_out", "errors": {}}, status=429

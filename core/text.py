@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext_lazy as _
+
 FORBIDDEN_CHARACTERS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-FORBIDDEN_CHARACTERS_MESSAGE = "Control characters (such as NUL) are not allowed."
+FORBIDDEN_CHARACTERS_MESSAGE = _("Control characters (such as NUL) are not allowed.")
 
 WHOLE_NUMBER_RE = re.compile(r"[0-9]{1,19}")
 # The largest value a signed 64-bit column (BigAutoField) holds.

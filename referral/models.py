@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from services_directory.models import Organization, Service, Stage, TaskForce
@@ -32,12 +33,12 @@ REDISCLOSURE_NOTICE = (
 class Pathway(models.TextChoices):
     """The six deflection pathways (PTACC)."""
 
-    SELF_REFERRAL = "self_referral", "Self-referral"
-    ACTIVE_OUTREACH = "active_outreach", "Active outreach"
-    NALOXONE_PLUS = "naloxone_plus", "Naloxone plus"
-    OFFICER_PREVENTION = "officer_prevention", "Officer prevention"
-    OFFICER_INTERVENTION = "officer_intervention", "Officer intervention"
-    COMMUNITY_RESPONSE = "community_response", "Community response"
+    SELF_REFERRAL = "self_referral", _("Self-referral")
+    ACTIVE_OUTREACH = "active_outreach", _("Active outreach")
+    NALOXONE_PLUS = "naloxone_plus", _("Naloxone plus")
+    OFFICER_PREVENTION = "officer_prevention", _("Officer prevention")
+    OFFICER_INTERVENTION = "officer_intervention", _("Officer intervention")
+    COMMUNITY_RESPONSE = "community_response", _("Community response")
 
 
 class Person(models.Model):
@@ -67,6 +68,8 @@ class Person(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
         ordering = ["-created_at", "id"]
         permissions = [("view_person_identity", "Can view the person's identifying fields")]
 
@@ -86,11 +89,11 @@ class DisclosedField(models.TextChoices):
     """The identifying fields a consent may list (42 CFR Part 2 §2.31(a)(3): how much and
     what kind of information)."""
 
-    GIVEN_NAME = "given_name", "Given name"
-    FAMILY_NAME = "family_name", "Family name"
-    BIRTH_DATE = "birth_date", "Date of birth"
-    PHONE = "phone", "Phone"
-    NOTES = "notes", "Notes"
+    GIVEN_NAME = "given_name", _("Given name")
+    FAMILY_NAME = "family_name", _("Family name")
+    BIRTH_DATE = "birth_date", _("Date of birth")
+    PHONE = "phone", _("Phone")
+    NOTES = "notes", _("Notes")
 
 
 def all_disclosed_fields() -> list[str]:
@@ -98,9 +101,9 @@ def all_disclosed_fields() -> list[str]:
 
 
 class ConsentMethod(models.TextChoices):
-    VERBAL_WITNESSED = "verbal_witnessed", "Verbal, witnessed"
-    WRITTEN = "written", "Written"
-    ELECTRONIC = "electronic", "Electronic"
+    VERBAL_WITNESSED = "verbal_witnessed", _("Verbal, witnessed")
+    WRITTEN = "written", _("Written")
+    ELECTRONIC = "electronic", _("Electronic")
 
 
 class Consent(models.Model):
@@ -142,6 +145,8 @@ class Consent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         ordering = ["-given_at", "id"]
         indexes = [models.Index(fields=["person", "revoked_at"])]
 
@@ -150,12 +155,12 @@ class Consent(models.Model):
 
 
 class Offer(models.TextChoices):
-    NALOXONE = "naloxone", "Naloxone"
-    SYRINGES = "syringes", "Syringes"
-    TESTING = "testing", "Testing"
-    INFORMATION = "information", "Information"
-    FOOD = "food", "Food"
-    REFERRAL = "referral", "Referral"
+    NALOXONE = "naloxone", _("Naloxone")
+    SYRINGES = "syringes", _("Syringes")
+    TESTING = "testing", _("Testing")
+    INFORMATION = "information", _("Information")
+    FOOD = "food", _("Food")
+    REFERRAL = "referral", _("Referral")
 
 
 class Contact(models.Model):
@@ -183,6 +188,8 @@ class Contact(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         ordering = ["-occurred_at", "id"]
         indexes = [models.Index(fields=["organization", "-occurred_at"])]
 
@@ -191,20 +198,20 @@ class Contact(models.Model):
 
 
 class Urgency(models.TextChoices):
-    ROUTINE = "routine", "Routine"
-    URGENT = "urgent", "Urgent"
+    ROUTINE = "routine", _("Routine")
+    URGENT = "urgent", _("Urgent")
 
 
 class ReferralStatus(models.TextChoices):
-    SENT = "sent", "Sent"
-    ACCEPTED = "accepted", "Accepted"
-    ENGAGED = "engaged", "Engaged"
-    COMPLETED = "completed", "Completed"
-    DISENGAGED = "disengaged", "Disengaged (lost to follow-up)"
-    FORWARDED = "forwarded", "Forwarded"
-    DECLINED = "declined", "Declined"
-    EXPIRED = "expired", "Expired"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    ENGAGED = "engaged", _("Engaged")
+    COMPLETED = "completed", _("Completed")
+    DISENGAGED = "disengaged", _("Disengaged (lost to follow-up)")
+    FORWARDED = "forwarded", _("Forwarded")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class Referral(models.Model):
@@ -267,6 +274,8 @@ class Referral(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
         ordering = ["-created_at", "id"]
         indexes = [
             models.Index(fields=["sender_organization", "-created_at"]),
@@ -327,6 +336,8 @@ class ReferralEvent(models.Model):
     seconds_since_journey_start = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("referral event")
+        verbose_name_plural = _("referral events")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["to_status", "created_at"])]
 
@@ -349,6 +360,8 @@ class ReferralNote(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("referral note")
+        verbose_name_plural = _("referral notes")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -377,6 +390,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -422,6 +437,8 @@ class EmergencyAccess(models.Model):
     expires_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("emergency access")
+        verbose_name_plural = _("emergency accesses")
         ordering = ["-granted_at", "id"]
         indexes = [
             models.Index(fields=["user", "person", "expires_at"]),

@@ -8,49 +8,51 @@ one, in our own words otherwise.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from referral.models import ReferralStatus as S
 
 SUCCESSFUL = "successful"
 NOT_SUCCESSFUL = "not_successful"
 OUTCOMES: dict[str, str] = {
-    SUCCESSFUL: "Successful",
-    NOT_SUCCESSFUL: "Not successful",
+    SUCCESSFUL: _("Successful"),
+    NOT_SUCCESSFUL: _("Not successful"),
 }
 EXPIRED_CODE = "no_answer_within_sla"
 
 REASON_CODES: dict[str, dict[str, str]] = {
     S.DECLINED: {
-        "no_capacity": "No capacity",
-        "not_eligible": "Not eligible",
-        "unable_to_contact": "Unable to contact the person",
-        "client_refused": "The person refused",
-        "duplicate": "Duplicate referral",
-        "out_of_area": "Out of the service's area",
-        "other": "Other",
+        "no_capacity": _("No capacity"),
+        "not_eligible": _("Not eligible"),
+        "unable_to_contact": _("Unable to contact the person"),
+        "client_refused": _("The person refused"),
+        "duplicate": _("Duplicate referral"),
+        "out_of_area": _("Out of the service's area"),
+        "other": _("Other"),
     },
     S.WITHDRAWN: {
-        "client_declined": "The person declined",
-        "referred_elsewhere": "Referred elsewhere",
-        "entered_in_error": "Entered in error",
-        "other": "Other",
+        "client_declined": _("The person declined"),
+        "referred_elsewhere": _("Referred elsewhere"),
+        "entered_in_error": _("Entered in error"),
+        "other": _("Other"),
     },
     S.DISENGAGED: {
-        "lost_contact": "Lost contact",
-        "client_left": "The person left",
-        "moved_away": "Moved away",
-        "incarcerated": "Incarcerated",
-        "deceased": "Deceased",
-        "other": "Other",
+        "lost_contact": _("Lost contact"),
+        "client_left": _("The person left"),
+        "moved_away": _("Moved away"),
+        "incarcerated": _("Incarcerated"),
+        "deceased": _("Deceased"),
+        "other": _("Other"),
     },
     # Only with outcome "not_successful".
     S.COMPLETED: {
-        "client_refused_services": "The person refused services",
-        "lack_of_capacity": "Lack of capacity",
-        "unable_to_contact_client": "Unable to contact the person",
-        "not_eligible": "Not eligible",
-        "other": "Other",
+        "client_refused_services": _("The person refused services"),
+        "lack_of_capacity": _("Lack of capacity"),
+        "unable_to_contact_client": _("Unable to contact the person"),
+        "not_eligible": _("Not eligible"),
+        "other": _("Other"),
     },
-    S.EXPIRED: {EXPIRED_CODE: "No answer within the service's SLA"},
+    S.EXPIRED: {EXPIRED_CODE: _("No answer within the service's SLA")},
 }
 
 # Statuses whose transition must carry a code from its set (completed: when not successful;
@@ -60,7 +62,7 @@ CODE_REQUIRED = frozenset({S.DECLINED, S.WITHDRAWN, S.DISENGAGED})
 
 def reason_label(status: str, code: str) -> str:
     """The label of ``code`` in the code set of ``status`` ("" for no code)."""
-    return REASON_CODES.get(status, {}).get(code, "") if code else ""
+    return str(REASON_CODES.get(status, {}).get(code, "")) if code else ""
 
 
 def reason_codes_published() -> dict[str, object]:

@@ -128,7 +128,7 @@ def directory_page(request):
     try:
         page_number = max(1, int(request.GET.get("page", "1")))
     except ValueError as exc:
-        raise Http404("No such page.") from exc
+        raise Http404(_("No such page.")) from exc
     cards, total = selectors.service_list(filters=filters).page(
         offset=(page_number - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )

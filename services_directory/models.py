@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
 MINUTES_PER_DAY = 24 * 60
@@ -30,46 +31,46 @@ def validate_time_zone(value: str) -> None:
 
 
 class OrganizationKind(models.TextChoices):
-    POLICE = "police", "Police"
-    RED_CROSS = "red_cross", "Red Cross / Red Crescent"
-    MUNICIPALITY = "municipality", "Municipality"
-    TREATMENT = "treatment", "Treatment provider"
-    HARM_REDUCTION = "harm_reduction", "Harm reduction"
-    HEALTH = "health", "Health"
-    SOCIAL = "social", "Social services"
-    NGO = "ngo", "NGO"
+    POLICE = "police", _("Police")
+    RED_CROSS = "red_cross", _("Red Cross / Red Crescent")
+    MUNICIPALITY = "municipality", _("Municipality")
+    TREATMENT = "treatment", _("Treatment provider")
+    HARM_REDUCTION = "harm_reduction", _("Harm reduction")
+    HEALTH = "health", _("Health")
+    SOCIAL = "social", _("Social services")
+    NGO = "ngo", _("NGO")
 
 
 class Role(models.TextChoices):
-    VOLUNTEER = "volunteer", "Outreach volunteer"
-    OFFICER = "officer", "Deflection officer"
-    PROVIDER = "provider", "Provider staff"
-    COORDINATOR = "coordinator", "Task-force coordinator"
-    ORG_ADMIN = "org_admin", "Organisation admin"
+    VOLUNTEER = "volunteer", _("Outreach volunteer")
+    OFFICER = "officer", _("Deflection officer")
+    PROVIDER = "provider", _("Provider staff")
+    COORDINATOR = "coordinator", _("Task-force coordinator")
+    ORG_ADMIN = "org_admin", _("Organisation admin")
 
 
 class Stage(models.TextChoices):
     """The continuum of care, street to recovery, in order."""
 
-    OUTREACH = "outreach", "Outreach"
-    SCREENING = "screening", "Screening"
-    HARM_REDUCTION = "harm_reduction", "Harm reduction"
-    TREATMENT = "treatment", "Treatment"
-    RECOVERY = "recovery", "Recovery"
-    SOCIAL_SUPPORT = "social_support", "Social support"
+    OUTREACH = "outreach", _("Outreach")
+    SCREENING = "screening", _("Screening")
+    HARM_REDUCTION = "harm_reduction", _("Harm reduction")
+    TREATMENT = "treatment", _("Treatment")
+    RECOVERY = "recovery", _("Recovery")
+    SOCIAL_SUPPORT = "social_support", _("Social support")
 
 
 class ServiceStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    INACTIVE = "inactive", "Inactive"
-    DEFUNCT = "defunct", "Defunct"
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+    DEFUNCT = "defunct", _("Defunct")
     TEMPORARILY_CLOSED = "temporarily closed", "Temporarily closed"
 
 
 class LocationType(models.TextChoices):
-    PHYSICAL = "physical", "Physical"
-    POSTAL = "postal", "Postal"
-    VIRTUAL = "virtual", "Virtual"
+    PHYSICAL = "physical", _("Physical")
+    POSTAL = "postal", _("Postal")
+    VIRTUAL = "virtual", _("Virtual")
 
 
 class Organization(models.Model):
@@ -93,6 +94,8 @@ class Organization(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["kind"])]
 
@@ -115,6 +118,8 @@ class TaskForce(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("task force")
+        verbose_name_plural = _("task forces")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -136,6 +141,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         indexes = [models.Index(fields=["organization", "role"])]
 
     def __str__(self) -> str:
@@ -179,6 +186,8 @@ class Location(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -237,6 +246,8 @@ class Service(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["stage", "name"]),
@@ -258,6 +269,8 @@ class ServiceAtLocation(models.Model):
     description = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("service at a location")
+        verbose_name_plural = _("services at locations")
         constraints = [
             models.UniqueConstraint(fields=["service", "location"], name="unique_service_location")
         ]
@@ -286,6 +299,8 @@ class Phone(models.Model):
     description = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("phone number")
+        verbose_name_plural = _("phone numbers")
         ordering = ["number", "id"]
 
     def __str__(self) -> str:
@@ -308,6 +323,8 @@ class Language(models.Model):
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("language")
+        verbose_name_plural = _("languages")
         ordering = ["code", "name", "id"]
         indexes = [models.Index(fields=["code"]), models.Index(fields=["name"])]
 
@@ -345,6 +362,8 @@ class Schedule(models.Model):
     notes = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("schedule")
+        verbose_name_plural = _("schedules")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -409,6 +428,8 @@ class OpeningHours(models.Model):
     valid_to = models.DateField(null=True)
 
     class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
         # Covering indexes for "open at minute m" (and at a stage): the range scan answers
         # without the table.
         indexes = [
@@ -431,6 +452,8 @@ class DeviceToken(AbstractAuthToken):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("device token")
+        verbose_name_plural = _("device tokens")
         ordering = ["-created"]
 
     def __str__(self) -> str:

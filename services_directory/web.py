@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
@@ -26,7 +27,7 @@ class SecondFactorForm(forms.Form):
     (the authenticator app's six digits or a recovery code) after username and password."""
 
     otp = forms.CharField(
-        label="Code from your authenticator app (or a recovery code)",
+        label=_("Code from your authenticator app (or a recovery code)"),
         required=False,
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
@@ -48,7 +49,7 @@ class SecondFactorForm(forms.Form):
                 request=self.request,
             )
             raise forms.ValidationError(
-                "Enter the current code from your authenticator app, or a recovery code.",
+                _("Enter the current code from your authenticator app, or a recovery code."),
                 code="otp_required",
             )
         user.otp_device = device  # django-otp marks the session verified at login

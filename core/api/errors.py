@@ -15,6 +15,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -22,6 +24,9 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
+
+# Messages are put into words when the answer is made, in the language of the request
+# (config.locale: Accept-Language for API clients); DRF's own come from its catalogues.
 
 API_PREFIX = "/api/"
 
@@ -71,7 +76,12 @@ def _code(exc: exceptions.APIException) -> str:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.message, exc.code, exc.errors), status=exc.http_status)
+        errors = {
+            field: [gettext(str(m)) for m in messages] for field, messages in exc.errors.items()
+        }
+        return Response(
+            error_body(gettext(str(exc.message)), exc.code, errors), status=exc.http_status
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -88,7 +98,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         errors = _field_errors(exc.detail)
         first_field = next(iter(errors), "")
         detail = (
-            f"Invalid input: {', '.join(errors)}."
+            _("Invalid input: %(fields)s.") % {"fields": ", ".join(errors)}
             if first_field != "non_field_errors"
             else errors[first_field][0]
         )
@@ -107,7 +117,7 @@ def _is_api(request: HttpRequest) -> bool:
 @csrf_exempt  # a token client's POST to a wrong path is a 404, not a CSRF page
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any path under /api/ that no view serves, malformed ids included."""
-    return JsonResponse(error_body("Not found.", "not_found"), status=404)
+    return JsonResponse(error_body(_("Not found."), "not_found"), status=404)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None):
@@ -118,5 +128,5 @@ def handler404(request: HttpRequest, exception: Exception | None = None):
 
 def handler500(request: HttpRequest):
     if _is_api(request):
-        return JsonResponse(error_body("Server error.", "server_error"), status=500)
+        return JsonResponse(error_body(_("Server error."), "server_error"), status=500)
     return defaults.server_error(request)

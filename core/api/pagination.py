@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.paginator import InvalidPage, Paginator
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
@@ -26,7 +27,7 @@ class Pagination(PageNumberPagination):
         for name in (self.page_query_param, self.page_size_query_param):
             raw = request.query_params.get(name)
             if raw is not None and whole_number(raw, minimum=1) is None:
-                raise ValidationError({name: ["Must be a whole number of 1 or more."]})
+                raise ValidationError({name: [_("Must be a whole number of 1 or more.")]})
         size = request.query_params.get(self.page_size_query_param)
         if size is not None and int(size) > self.max_page_size:
             raise ValidationError({self.page_size_query_param: [f"At most {self.max_page_size}."]})

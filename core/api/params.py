@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from django.core.validators import MaxValueValidator
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -41,7 +42,7 @@ def _year_error(field: serializers.Field, value: Any) -> str | None:
     low, high = getattr(field, "years", DATE_YEARS)
     match = _YEAR_RE.match(value) if isinstance(value, str) else None
     if match is not None and not low <= int(match.group(1)) <= high:
-        return f"Must be within the years {low} to {high}."
+        return _("Must be within the years %(low)s to %(high)s.") % {"low": low, "high": high}
     return None
 
 
@@ -54,31 +55,31 @@ def _type_error(field: serializers.Field, value: Any) -> str | None:
         return None  # null is the field's own rule (allow_null)
     if isinstance(field, serializers.UUIDField):
         if not (isinstance(value, str) and UUID_RE.fullmatch(value)):
-            return "Must be a UUID as a string, e.g. 123e4567-e89b-12d3-a456-426614174000."
+            return _("Must be a UUID as a string, e.g. 123e4567-e89b-12d3-a456-426614174000.")
         return None
     if isinstance(field, serializers.DateField | serializers.DateTimeField):
         if not isinstance(value, str):
-            return "Must be a date or time as an ISO 8601 string."
+            return _("Must be a date or time as an ISO 8601 string.")
         return _year_error(field, value)
     if isinstance(field, serializers.CharField | serializers.ChoiceField | serializers.TimeField):
-        return None if isinstance(value, str) else "Must be a string."
+        return None if isinstance(value, str) else _("Must be a string.")
     if isinstance(field, serializers.BooleanField | StrictBooleanField):
-        return None if isinstance(value, bool) else "Must be true or false."
+        return None if isinstance(value, bool) else _("Must be true or false.")
     if isinstance(field, serializers.IntegerField):
         ok = isinstance(value, int) and not isinstance(value, bool)
-        return None if ok else "Must be a whole number."
+        return None if ok else _("Must be a whole number.")
     if isinstance(field, serializers.FloatField | serializers.DecimalField):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return None if ok else "Must be a number."
+        return None if ok else _("Must be a number.")
     if isinstance(field, serializers.ListField):
         if not isinstance(value, list):
-            return "Must be a list."
+            return _("Must be a list.")
         for item in value:
             if (problem := _type_error(field.child, item)) is not None:
                 return problem
         return None
     if isinstance(field, serializers.DictField):
-        return None if isinstance(value, dict) else "Must be an object."
+        return None if isinstance(value, dict) else _("Must be an object.")
     return None
 
 
@@ -112,14 +113,15 @@ class StrictQuerySerializer(serializers.Serializer):
             raise ValidationError(
                 {
                     printable_name(name): [
-                        f"Unknown parameter. Known: {', '.join(sorted(self.fields))}."
+                        _("Unknown parameter. Known: %(known)s.")
+                        % {"known": ", ".join(sorted(self.fields))}
                     ]
                     for name in unknown
                 }
             )
         repeated = sorted(k for k in self.fields if len(data.getlist(k, [])) > 1)
         if repeated:
-            raise ValidationError({name: ["Give this parameter once."] for name in repeated})
+            raise ValidationError({name: [_("Give this parameter once.")] for name in repeated})
         values = {k: data.get(k) for k in data if k in self.fields}
         errors: dict[str, list[str]] = {}
         for name, value in values.items():
@@ -158,7 +160,7 @@ class StrictBodySerializer(serializers.Serializer):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError(
-                    {printable_name(str(name)): ["Unknown field."] for name in unknown}
+                    {printable_name(str(name)): [_("Unknown field.")] for name in unknown}
                 )
             errors = {
                 name: [problem]
@@ -174,7 +176,7 @@ class StrictBodySerializer(serializers.Serializer):
 class StrictBooleanField(serializers.Field):
     """``true``/``false`` (also 1/0, yes/no); anything else is an error, not False."""
 
-    default_error_messages = {"invalid": "Must be true or false."}
+    default_error_messages = {"invalid": _("Must be true or false.")}
     TRUE = {"true", "1", "yes"}
     FALSE = {"false", "0", "no"}
 
@@ -197,8 +199,8 @@ class CoordinatesField(serializers.Field):
     """``lat,lon`` in decimal degrees, WGS 84."""
 
     default_error_messages = {
-        "invalid": "Must be 'latitude,longitude' in decimal degrees, e.g. 52.52,13.40.",
-        "range": "Latitude must be within -90..90 and longitude within -180..180.",
+        "invalid": _("Must be 'latitude,longitude' in decimal degrees, e.g. 52.52,13.40."),
+        "range": _("Latitude must be within -90..90 and longitude within -180..180."),
     }
 
     def to_internal_value(self, data):
@@ -225,6 +227,6 @@ LANGUAGE_RE = re.compile(r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*|[A-Za-z][A-Za
 def validate_language(value: str) -> str:
     if not LANGUAGE_RE.match(value):
         raise serializers.ValidationError(
-            "Must be an ISO 639 code (e.g. ar, en, pt-BR) or a language name (e.g. Arabic)."
+            _("Must be an ISO 639 code (e.g. ar, en, pt-BR) or a language name (e.g. Arabic).")
         )
     return value

@@ -74,7 +74,7 @@ def referral_list_page(request):
         direction = "sent" if kind in ("police", "red_cross", "municipality") else "received"
     status = request.GET.get("status", "")
     if status and status not in ReferralStatus.values:
-        raise Http404("No such status.")
+        raise Http404(_("No such status."))
     filters = selectors.ReferralFilters(direction=direction, status=status or None)
     referrals = selectors.CountedReferrals(user=request.user, filters=filters)
     try:
@@ -142,7 +142,7 @@ def referral_new_page(request):
     for a named referral, check your answers before it is sent."""
     membership = membership_of(request.user)
     if membership is None:
-        raise Http404("You are not a member of an organisation.")
+        raise Http404(_("You are not a member of an organisation."))
     choices = services_to_refer_to(organization_id=membership.organization_id)
     people = list(
         person_list(user=request.user).filter(organization_id=membership.organization_id)[:200]
