@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format migrate clean assets
+.PHONY: install run test lint format migrate clean assets messages translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,22 @@ format: install
 # run this after changing package.json or assets/continuum.scss (needs node 20 and npm).
 assets:
 	./assets/build.sh
+
+# Translations (locale/): `make messages` extracts every marked string into the catalogues
+# of the eight languages (needs GNU gettext's xgettext, only here) and compiles them;
+# `make translations` only compiles the .po files into the .mo files Django reads (Python's
+# polib, no system gettext). The .mo files are committed, so running the site needs neither.
+LANGUAGES := en es fr it pt el ar sw
+MESSAGES_IGNORE := -i '.venv/*' -i 'node_modules/*' -i 'static/vendor/*' -i 'staticfiles/*' \
+	-i 'tests/*' -i 'bench/*' -i 'var/*' -i 'assets/*'
+messages: install
+	$(BIN)/python manage.py makemessages $(addprefix -l ,$(LANGUAGES)) --no-obsolete --no-location --no-wrap $(MESSAGES_IGNORE)
+	$(BIN)/python manage.py makemessages -d djangojs $(addprefix -l ,$(LANGUAGES)) --no-obsolete --no-location --no-wrap $(MESSAGES_IGNORE)
+	$(BIN)/python manage.py compile_translations
+	$(BIN)/python manage.py check_translations || echo "Translate the new strings above (locale/*/LC_MESSAGES/*.po), then: make translations"
+
+translations: install
+	$(BIN)/python manage.py compile_translations
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -51,8 +52,8 @@ def _coordinator(*, user_id: int | None, task_force: TaskForce, field: str):
     user = _member_of_task_force(user_id=user_id, task_force=task_force, role=Role.COORDINATOR)
     if user is None:
         raise ValidationFailed(
-            "Only a coordinator of this task force can take a board item.",
-            errors={field: ["Not a coordinator of this task force."]},
+            _("Only a coordinator of this task force can take a board item."),
+            errors={field: [_("Not a coordinator of this task force.")]},
         )
     return user
 
@@ -73,7 +74,7 @@ def board_item_state_set(
     change. The assignee must be a coordinator of the task force. Returns ``(state,
     created)``; setting the same values again changes nothing and writes no audit event."""
     if rule not in BoardRule.values:
-        raise ValidationFailed("Unknown rule.", errors={"rule": [f"{rule!r} is not a rule."]})
+        raise ValidationFailed(_("Unknown rule."), errors={"rule": [f"{rule!r} is not a rule."]})
     target = board_target_get(
         task_force=task_force, rule=rule, target_type=target_type, target_id=target_id
     )
@@ -140,7 +141,7 @@ def _audit_conference(actor, action: str, target, conference: CaseConference, **
 def _required(value: str, field: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise ValidationFailed(f"{field} is required.", errors={field: ["Required."]})
+        raise ValidationFailed(f"{field} is required.", errors={field: [_("Required.")]})
     return value
 
 
@@ -293,11 +294,11 @@ def action_item_add(
         owner = _member_of_task_force(user_id=owner_id, task_force=conference.task_force)
         if owner is None:
             raise ValidationFailed(
-                "The owner must be a member of the task force.",
-                errors={"owner": ["Not a member of an organisation of this task force."]},
+                _("The owner must be a member of the task force."),
+                errors={"owner": [_("Not a member of an organisation of this task force.")]},
             )
     if agenda_item is not None and agenda_item.conference_id != conference.pk:
-        raise ValidationFailed("Unknown agenda item.", errors={"agenda_item": ["Unknown."]})
+        raise ValidationFailed(_("Unknown agenda item."), errors={"agenda_item": [_("Unknown.")]})
     action = ActionItem.objects.create(
         conference=conference,
         agenda_item=agenda_item,

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from coordination.flows.suppression import SUPPRESSED
 
@@ -25,7 +27,7 @@ def _number(value: int | str) -> float:
 
 
 def _label(value: int | str) -> str:
-    return SUPPRESSED if value == SUPPRESSED else f"{int(value):,}"
+    return SUPPRESSED if value == SUPPRESSED else number_format(int(value), force_grouping=True)
 
 
 def _svg(width: int, height: int, title: str, body: list[str], *, wide: bool = False) -> SafeString:
@@ -74,7 +76,7 @@ def sankey(nodes: Sequence[Node], links: Sequence[Link], *, title: str) -> SafeS
     used = {link.source for link in drawable} | {link.target for link in drawable}
     nodes = [n for n in nodes if n.key in used]
     if not nodes:
-        return _svg(width, 60, title, [_text(8, 34, "Nothing to draw for this period.")])
+        return _svg(width, 60, title, [_text(8, 34, _("Nothing to draw for this period."))])
     columns = max(n.column for n in nodes) + 1
     incoming: dict[str, float] = {}
     outgoing: dict[str, float] = {}
@@ -98,14 +100,14 @@ def sankey(nodes: Sequence[Node], links: Sequence[Link], *, title: str) -> SafeS
             h = max(2.0, size[node.key] * scale)
             position[node.key] = (column * column_step, y, h)
             y += h + gap
-    height = max(y + h for _, y, h in position.values()) + bottom + 24
+    height = max(y + h for _x, y, h in position.values()) + bottom + 24
     body = []
     out_offset = dict.fromkeys(position, 0.0)
     in_offset = dict.fromkeys(position, 0.0)
     colour = {n.key: PALETTE[i % len(PALETTE)] for i, n in enumerate(nodes)}
     for link in drawable:
-        sx, sy, _ = position[link.source]
-        tx, ty, _ = position[link.target]
+        sx, sy, _height = position[link.source]
+        tx, ty, _height = position[link.target]
         thickness = max(1.0, _number(link.value) * scale)
         y0 = sy + out_offset[link.source] + thickness / 2
         y1 = ty + in_offset[link.target] + thickness / 2
@@ -140,7 +142,7 @@ def sankey(nodes: Sequence[Node], links: Sequence[Link], *, title: str) -> SafeS
 def funnel(steps: Sequence[tuple[str, int | str]], *, title: str) -> SafeString:
     """One bar per step, centred, width proportional to the published count."""
     width, row, label_width = 340, 30, 110
-    largest = max((_number(v) for _, v in steps), default=0) or 1
+    largest = max((_number(v) for _step, v in steps), default=0) or 1
     bar_space = width - label_width - 50
     body = [_text(0, 16, title, size=14, font_weight="600")]
     for index, (label, value) in enumerate(steps):
@@ -166,7 +168,7 @@ def time_series(
     """Monthly lines; a suppressed month is a gap in its line, marked with a hollow dot."""
     width, height, left, right, top, bottom = 480, 240, 40, 24, 34, 36
     plot_w, plot_h = width - left - right, height - top - bottom
-    largest = max((_number(v) for _, values in series for v in values), default=0) or 5
+    largest = max((_number(v) for _name, values in series for v in values), default=0) or 5
     step = plot_w / max(1, len(months) - 1)
     body = []
     for tick in range(5):
@@ -175,7 +177,15 @@ def time_series(
         body.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d9dee7"/>'
         )
-        body.append(_text(left - 4, y + 4, f"{value:,.0f}", size=13, anchor="end"))
+        body.append(
+            _text(
+                left - 4,
+                y + 4,
+                number_format(round(value), force_grouping=True),
+                size=13,
+                anchor="end",
+            )
+        )
     every = max(1, -(-len(months) // 4))
     for index, month in enumerate(months):
         if index % every == 0 or index == len(months) - 1:
@@ -214,15 +224,15 @@ def time_series(
 # --- the flows report as pictures ----------------------------------------------------------
 
 STATUS_COLUMNS = {
-    "sent": ("Referred", 0),
-    "accepted": ("Accepted", 1),
-    "declined": ("Declined", 1),
-    "expired": ("Expired", 1),
-    "engaged": ("Engaged", 2),
-    "withdrawn": ("Withdrawn", 2),
-    "completed": ("Completed", 3),
-    "disengaged": ("Disengaged", 3),
-    "forwarded": ("Forwarded", 3),
+    "sent": (_("Referred"), 0),
+    "accepted": (_("Accepted"), 1),
+    "declined": (_("Declined"), 1),
+    "expired": (_("Expired"), 1),
+    "engaged": (_("Engaged"), 2),
+    "withdrawn": (_("Withdrawn"), 2),
+    "completed": (_("Completed"), 3),
+    "disengaged": (_("Disengaged"), 3),
+    "forwarded": (_("Forwarded"), 3),
 }
 
 
@@ -240,7 +250,7 @@ def continuum_sankey(report: dict) -> SafeString:
     links += [
         Link("forwarded", f"stage:{row['stage']}", row["count"]) for row in report["forwarded_to"]
     ]
-    return sankey(nodes, links, title="Flows along the continuum of care")
+    return sankey(nodes, links, title=_("Flows along the continuum of care"))
 
 
 def pathway_funnels(report: dict) -> list[tuple[str, SafeString]]:
@@ -249,11 +259,11 @@ def pathway_funnels(report: dict) -> list[tuple[str, SafeString]]:
             row["label"],
             funnel(
                 [
-                    ("Contacts", row["contacts"]),
-                    ("Referrals", row["referrals"]),
-                    ("Accepted", row["accepted"]),
-                    ("Engaged", row["engaged"]),
-                    ("Completed", row["completed"]),
+                    (_("Contacts"), row["contacts"]),
+                    (_("Referrals"), row["referrals"]),
+                    (_("Accepted"), row["accepted"]),
+                    (_("Engaged"), row["engaged"]),
+                    (_("Completed"), row["completed"]),
                 ],
                 title=row["label"],
             ),
@@ -267,9 +277,9 @@ def monthly_series(report: dict) -> SafeString:
     return time_series(
         months,
         [
-            ("Contacts", [m["contacts"] for m in report["monthly"]]),
-            ("Referrals", [m["referrals"] for m in report["monthly"]]),
-            ("Treatment entries", [m["treatment_entries"] for m in report["monthly"]]),
+            (_("Contacts"), [m["contacts"] for m in report["monthly"]]),
+            (_("Referrals"), [m["referrals"] for m in report["monthly"]]),
+            (_("Treatment entries"), [m["treatment_entries"] for m in report["monthly"]]),
         ],
-        title="Contacts, referrals and treatment entries per month",
+        title=_("Contacts, referrals and treatment entries per month"),
     )

@@ -152,7 +152,7 @@ def dashboard(request):
 @require_GET
 @login_required
 def dashboard_csv(request):
-    _, report, errors = _report(request)
+    _scope, report, errors = _report(request)
     if errors:
         lines = [f"{field}: {' '.join(map(str, messages))}" for field, messages in errors.items()]
         return HttpResponse("\n".join(lines) + "\n", status=400, content_type="text/plain")

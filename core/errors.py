@@ -15,9 +15,13 @@ class DomainError(Exception):
     def __init__(
         self, message: str, *, errors: dict[str, list[str]] | None = None, code: str | None = None
     ) -> None:
+        # Put into words now, in the language of the request (messages are marked lazily).
+        message = str(message)
         super().__init__(message)
         self.message = message
-        self.errors = errors or {}
+        self.errors = {
+            str(field): [str(m) for m in messages] for field, messages in (errors or {}).items()
+        }
         if code:
             self.code = code
 

@@ -90,7 +90,7 @@ class KeyReused(DomainError):
 def _in_progress() -> Conflict:
     return Conflict(
         f"A request with this {HEADER} is still in progress; retry later.",
-        errors={HEADER: ["A request with this key is still in progress."]},
+        errors={HEADER: [_("A request with this key is still in progress.")]},
         code="idempotency_in_progress",
     )
 
@@ -209,7 +209,7 @@ def idempotency_records_purge(*, now: datetime | None = None) -> int:
     """Delete records older than the retention period; returns how many went."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.CONTINUUM_IDEMPOTENCY_RETENTION_DAYS)
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    deleted, _counts = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
 
 

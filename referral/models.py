@@ -14,12 +14,15 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from services_directory.models import Organization, Service, Stage, TaskForce
 
-REDISCLOSURE_NOTICE = (
+# Stored with each consent as it was given (English); shown in the reader's language
+# (``redisclosure_notice_text``) when it is this standard notice.
+REDISCLOSURE_NOTICE = gettext_noop(
     "This information has been disclosed to you from records protected by federal "
     "confidentiality rules (42 CFR part 2) and by the GDPR (art. 9). These rules prohibit you "
     "from making any further disclosure of this information unless it is expressly permitted "
@@ -28,6 +31,12 @@ REDISCLOSURE_NOTICE = (
     "release of medical or other information is NOT sufficient for this purpose. The rules "
     "restrict any use of the information to investigate or prosecute the person."
 )
+
+
+def redisclosure_notice_text(notice: str = REDISCLOSURE_NOTICE) -> str:
+    """A consent's re-disclosure notice in the active language (a notice of other words,
+    as stored)."""
+    return gettext(notice) if notice == REDISCLOSURE_NOTICE else notice
 
 
 class Pathway(models.TextChoices):

@@ -16,6 +16,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -41,7 +42,7 @@ def account_admin_check(*, actor, username: str) -> None:
     ):
         return
     raise Forbidden(
-        "Only a superuser or an admin of the user's organisation may do this.",
+        _("Only a superuser or an admin of the user's organisation may do this."),
         code="not_org_admin",
     )
 
@@ -104,7 +105,7 @@ def tokens_revoke_all(*, user) -> int:
 
 def device_tokens_purge() -> int:
     """Delete expired tokens (daily, Celery beat): they no longer sign anyone in."""
-    deleted, _ = DeviceToken.objects.filter(expiry__lt=timezone.now()).delete()
+    deleted, _counts = DeviceToken.objects.filter(expiry__lt=timezone.now()).delete()
     return deleted
 
 
@@ -120,15 +121,15 @@ def password_change(
     token the request came with, so the device that changed the password stays signed in."""
     if not user.check_password(old_password):
         raise ValidationFailed(
-            "The current password is wrong.",
-            errors={"old_password": ["Wrong password."]},
+            _("The current password is wrong."),
+            errors={"old_password": [_("Wrong password.")]},
             code="wrong_password",
         )
     try:
         validate_password(new_password, user=user)
     except DjangoValidationError as exc:
         raise ValidationFailed(
-            "The new password is not strong enough.",
+            _("The new password is not strong enough."),
             errors={"new_password": list(exc.messages)},
             code="weak_password",
         ) from exc
@@ -215,8 +216,8 @@ def second_factor_enrol_confirm(*, user, device: TOTPDevice, token: str) -> list
     Enrolling again replaces the earlier app and recovery codes."""
     if device.user_id != user.pk or device.confirmed or not device.verify_token(token.strip()):
         raise ValidationFailed(
-            "That code does not match: check the time on your phone and try the next code.",
-            errors={"otp": ["Wrong code."]},
+            _("That code does not match: check the time on your phone and try the next code."),
+            errors={"otp": [_("Wrong code.")]},
             code="otp_invalid",
         )
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
@@ -224,7 +225,7 @@ def second_factor_enrol_confirm(*, user, device: TOTPDevice, token: str) -> list
     device.save(update_fields=["confirmed"])
     StaticDevice.objects.filter(user=user).delete()
     recovery = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    codes = [StaticToken.random_token() for _index in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=recovery, token=c) for c in codes])
     audit_record(actor=user, action=AuditAction.OTP_ENROL, target=user, data={"device": "totp"})
     return codes

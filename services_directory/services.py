@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -107,7 +108,7 @@ def organization_admin_check(*, actor, organization_id: uuid.UUID | None) -> Non
         or membership.organization_id != organization_id
     ):
         raise Forbidden(
-            "Only an admin of the organisation that offers it may change this entry.",
+            _("Only an admin of the organisation that offers it may change this entry."),
             code="not_org_admin",
         )
 
@@ -132,7 +133,7 @@ def _assign(instance, data: dict[str, Any], allowed: frozenset[str]) -> dict[str
     unknown = set(data) - allowed
     if unknown:
         raise ValidationFailed(
-            "Unknown fields.", errors={name: ["Unknown field."] for name in sorted(unknown)}
+            _("Unknown fields."), errors={name: ["Unknown field."] for name in sorted(unknown)}
         )
     changed = {}
     for name, value in data.items():
@@ -157,7 +158,7 @@ def organization_create(
 ) -> Organization:
     """An organisation and its own auth group (object permissions are granted to groups)."""
     organization_id = id or uuid.uuid4()
-    group, _ = Group.objects.get_or_create(name=f"org:{organization_id}")
+    group, _created = Group.objects.get_or_create(name=f"org:{organization_id}")
     organization = Organization(
         id=organization_id, name=name, kind=kind, description=description, group=group, **fields
     )
@@ -264,7 +265,7 @@ def membership_language_set(*, user, language: str) -> Membership | None:
     no organisation has no place to keep it (the language cookie still holds it)."""
     if language not in dict(settings.LANGUAGES):
         raise ValidationFailed(
-            "Unknown language.", errors={"language": ["Choose one of the languages offered."]}
+            _("Unknown language."), errors={"language": [_("Choose one of the languages offered.")]}
         )
     membership = Membership.objects.filter(user=user).select_for_update().first()
     if membership is None or membership.language == language:
@@ -377,12 +378,12 @@ def service_capacity_set(
     )
     if not allowed:
         raise Forbidden(
-            "Only the staff of the organisation that offers it may change this service.",
+            _("Only the staff of the organisation that offers it may change this service."),
             code="not_service_staff",
         )
     if capacity_available is not None and capacity_available < 0:
         raise ValidationFailed(
-            "Invalid capacity.", errors={"capacity_available": ["Zero or more."]}
+            _("Invalid capacity."), errors={"capacity_available": [_("Zero or more.")]}
         )
     service = Service.objects.select_for_update().get(pk=service.pk)
     changed = _assign(
@@ -416,7 +417,7 @@ def _service_related_replace(
         )
         if missing := wanted - found:
             raise ValidationFailed(
-                "Unknown location.",
+                _("Unknown location."),
                 errors={
                     "location_ids": [
                         f"{pk} is not a location of this organisation." for pk in sorted(missing)
@@ -528,10 +529,10 @@ def location_update(
 def _location_check(location: Location) -> None:
     if (location.latitude is None) != (location.longitude is None):
         raise ValidationFailed(
-            "Latitude and longitude go together.",
+            _("Latitude and longitude go together."),
             errors={
                 "latitude" if location.latitude is None else "longitude": [
-                    "Give both latitude and longitude, or neither."
+                    _("Give both latitude and longitude, or neither.")
                 ]
             },
         )
@@ -568,8 +569,8 @@ def schedule_set_replace(
         )
         if not schedule.days():
             raise ValidationFailed(
-                "Opening hours need days.",
-                errors={f"schedules[{index}].byday": ["Use MO,TU,WE,TH,FR,SA,SU."]},
+                _("Opening hours need days."),
+                errors={f"schedules[{index}].byday": [_("Use MO,TU,WE,TH,FR,SA,SU.")]},
             )
         rows.append(schedule)
     Schedule.objects.bulk_create(rows)
@@ -688,22 +689,22 @@ def member_add(*, actor, organization: Organization, identifier: str, role: str)
 
     organization_admin_check(actor=actor, organization_id=organization.pk)
     if role not in Role.values:
-        raise ValidationFailed("Unknown role.", errors={"role": ["Choose a role."]})
+        raise ValidationFailed(_("Unknown role."), errors={"role": [_("Choose a role.")]})
     identifier = (identifier or "").strip()
     users = list(
         get_user_model().objects.filter(Q(username=identifier) | Q(email__iexact=identifier))[:2]
     )
     if not identifier or len(users) != 1:
         raise ValidationFailed(
-            "No such account.",
-            errors={"identifier": ["No account has this username or email (or several do)."]},
+            _("No such account."),
+            errors={"identifier": [_("No account has this username or email (or several do).")]},
         )
     user = users[0]
     current = Membership.objects.filter(user=user).first()
     if current is not None and current.organization_id != organization.pk:
         raise ValidationFailed(
-            "A member of another organisation.",
-            errors={"identifier": ["This account belongs to another organisation."]},
+            _("A member of another organisation."),
+            errors={"identifier": [_("This account belongs to another organisation.")]},
         )
     return membership_set(user=user, organization=organization, role=role, actor=actor)
 
@@ -712,7 +713,7 @@ def member_add(*, actor, organization: Organization, identifier: str, role: str)
 def member_role_change(*, actor, membership: Membership, role: str) -> Membership:
     organization_admin_check(actor=actor, organization_id=membership.organization_id)
     if role not in Role.values:
-        raise ValidationFailed("Unknown role.", errors={"role": ["Choose a role."]})
+        raise ValidationFailed(_("Unknown role."), errors={"role": [_("Choose a role.")]})
     return membership_set(
         user=membership.user, organization=membership.organization, role=role, actor=actor
     )

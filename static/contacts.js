@@ -24,6 +24,12 @@
   const savedText = document.getElementById("contact-saved-text");
   let uploading = false;
   let lastProblem = "";
+  let signedOut = false;
+  // The words come from Django's catalogue (/i18n/js/, kept offline by the service worker);
+  // without it, English.
+  const gettext = window.gettext || ((text) => text);
+  const ngettext = window.ngettext || ((one, many, n) => (n === 1 ? one : many));
+  const interpolate = window.interpolate || ((text, values) => text.replace(/%s/, values[0]));
 
   function announce(text) {
     savedText.textContent = text;
@@ -73,13 +79,13 @@
     if (waiting === 0) {
       queueStatus.textContent = lastProblem || "";
     } else {
-      const what = waiting === 1 ? "1 contact waiting to upload" : waiting + " contacts waiting to upload";
+      const what = interpolate(ngettext("%s contact waiting to upload", "%s contacts waiting to upload", waiting), [waiting]);
       queueStatus.textContent = lastProblem ? what + ". " + lastProblem : what + ".";
     }
-    if (lastProblem.startsWith("Signed out")) {
+    if (signedOut) {
       const link = document.createElement("a");
       link.href = loginUrl;
-      link.textContent = "Sign in";
+      link.textContent = gettext("Sign in");
       queueStatus.append(" ", link);
     }
     problemsBox.hidden = rejected.length === 0;
@@ -91,7 +97,7 @@
         const discard = document.createElement("button");
         discard.type = "button";
         discard.className = "govuk-button govuk-button--secondary govuk-!-margin-bottom-0";
-        discard.textContent = "Discard";
+        discard.textContent = gettext("Discard");
         discard.addEventListener("click", () => {
           const kept = load(REJECTED);
           kept.splice(index, 1);
@@ -129,15 +135,16 @@
           body: JSON.stringify(batch),
         });
       } catch (error) {
-        lastProblem = "No connection: they upload when there is one.";
+        lastProblem = gettext("No connection: they upload when there is one.");
         return;
       }
       if (response.status === 401 || response.status === 403) {
-        lastProblem = "Signed out: sign in to upload them.";
+        lastProblem = gettext("Signed out: sign in to upload them.");
+        signedOut = true;
         return;
       }
       if (!response.ok) {
-        lastProblem = "The server did not take them (" + response.status + "); trying again later.";
+        lastProblem = interpolate(gettext("The server did not take them (%s); trying again later."), [response.status]);
         return;
       }
       const results = await response.json();
@@ -156,12 +163,13 @@
       store(QUEUE, load(QUEUE).filter((contact) => !sent.has(contact.client_uuid)));
       store(REJECTED, rejected);
       lastProblem = "";
+      signedOut = false;
       progressed = sent.size > 0;
       const saved = batch.filter((contact) => {
         const result = answered.get(contact.client_uuid);
         return result && (result.status === 200 || result.status === 201);
       }).length;
-      if (saved > 0) announce(saved === 1 ? "Contact saved." : saved + " contacts saved.");
+      if (saved > 0) announce(interpolate(ngettext("%s contact saved.", "%s contacts saved.", saved), [saved]));
     } finally {
       uploading = false;
       render();
@@ -191,7 +199,7 @@
     form.elements.place.value = "";
     form.elements.notes.value = "";
     form.querySelectorAll("input[name=offered]").forEach((box) => (box.checked = false));
-    announce(navigator.onLine ? "Contact saved on this phone; uploading." : "Contact saved on this phone; it uploads when there is a connection.");
+    announce(navigator.onLine ? gettext("Contact saved on this phone; uploading.") : gettext("Contact saved on this phone; it uploads when there is a connection."));
     render();
     upload();
   });

@@ -8,9 +8,10 @@
   const status = document.getElementById("d-locate-status");
   const form = document.getElementById("directory-form");
   if (!button || !field || !form || !("geolocation" in navigator)) return;
+  const gettext = window.gettext || ((text) => text);
   button.hidden = false;
   button.addEventListener("click", () => {
-    status.textContent = "Finding where you are…";
+    status.textContent = gettext("Finding where you are…");
     navigator.geolocation.getCurrentPosition(
       (position) => {
         const { latitude, longitude } = position.coords;
@@ -19,7 +20,7 @@
         form.requestSubmit();
       },
       () => {
-        status.textContent = "Your location is not available; type a place's coordinates instead.";
+        status.textContent = gettext("Your location is not available; type a place's coordinates instead.");
       },
       { enableHighAccuracy: false, timeout: 10000, maximumAge: 300000 }
     );

@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -127,7 +128,7 @@ class AgendaItemInput(StrictBodySerializer):
             )
         if not board and not (attrs.get("title") or "").strip():
             raise serializers.ValidationError(
-                {"title": ["Give a title, or rule, target_type and target_id of a board item."]}
+                {"title": [_("Give a title, or rule, target_type and target_id of a board item.")]}
             )
         return attrs
 

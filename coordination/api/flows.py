@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -37,7 +38,7 @@ class FlowParams(StrictQuerySerializer):
         until = attrs.get("until") or utc_today() + timedelta(days=1)
         since = attrs.get("since") or until - timedelta(days=DEFAULT_DAYS)
         if until <= since:
-            raise serializers.ValidationError({"until": ["Must be after since."]})
+            raise serializers.ValidationError({"until": [_("Must be after since.")]})
         if (until - since).days > MAX_RANGE_DAYS:
             raise serializers.ValidationError(
                 {"since": [f"The period may be at most five years ({MAX_RANGE_DAYS} days)."]}
@@ -75,7 +76,7 @@ class FlowsApi(APIView):
         params = FlowParams(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        _, report = flow_report_get(
+        _scope, report = flow_report_get(
             user=request.user,
             since=data["since"],
             until=data["until"],

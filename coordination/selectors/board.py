@@ -47,6 +47,7 @@ from datetime import datetime, timedelta
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from coordination.models import BoardItemState, BoardRule
 from coordination.selectors import (
@@ -412,7 +413,8 @@ def board_target_get(
             )
     if target is None:
         raise ValidationFailed(
-            "Unknown target.", errors={"target_id": [f"No such {target_type} in this task force."]}
+            _("Unknown target."),
+            errors={"target_id": [f"No such {target_type} in this task force."]},
         )
     return target
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from coordination.flows.counts import flow_counts
 from coordination.flows.report import flow_report
 from core.errors import NotFound, ValidationFailed
@@ -50,38 +52,38 @@ def flow_scope_get(
 ) -> FlowScope:
     membership = membership_of(user)
     if membership is None:
-        raise NotFound("You are not a member of an organisation.")
+        raise NotFound(_("You are not a member of an organisation."))
     own = membership.organization
     if membership.role != Role.COORDINATOR:
         if task_force_id is not None:
-            raise NotFound("No such task force.")
+            raise NotFound(_("No such task force."))
         if organization_id is not None and organization_id != own.pk:
-            raise NotFound("No such organisation.")
+            raise NotFound(_("No such organisation."))
         return FlowScope(organization_ids=frozenset({own.pk}), task_force=None, organization=own)
 
     coordinated = tuple(TaskForce.objects.filter(organizations=own).order_by("name", "pk"))
     if task_force_id is not None:
         task_force = next((tf for tf in coordinated if tf.pk == task_force_id), None)
         if task_force is None:
-            raise NotFound("No such task force.")
+            raise NotFound(_("No such task force."))
     elif len(coordinated) == 1:
         task_force = coordinated[0]
     elif not coordinated:
         task_force = None
     else:
         raise ValidationFailed(
-            "You coordinate several task forces; choose one.",
-            errors={"task_force": ["Required: you coordinate several task forces."]},
+            _("You coordinate several task forces; choose one."),
+            errors={"task_force": [_("Required: you coordinate several task forces.")]},
         )
     if task_force is None:
         if organization_id is not None and organization_id != own.pk:
-            raise NotFound("No such organisation.")
+            raise NotFound(_("No such organisation."))
         return FlowScope(organization_ids=frozenset({own.pk}), task_force=None, organization=own)
     members = {o.pk: o for o in task_force.organizations.order_by("name", "pk")}
     if organization_id is not None:
         organization = members.get(organization_id)
         if organization is None:
-            raise NotFound("No such organisation.")
+            raise NotFound(_("No such organisation."))
         return FlowScope(
             organization_ids=frozenset({organization.pk}),
             task_force=task_force,

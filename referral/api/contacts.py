@@ -7,6 +7,7 @@ from typing import Any
 
 from django.urls import path
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -70,7 +71,7 @@ class ContactListParams(StrictQuerySerializer):
     def validate(self, attrs):
         since, until = attrs.get("since"), attrs.get("until")
         if since is not None and until is not None and until <= since:
-            raise serializers.ValidationError({"until": ["Must be after since."]})
+            raise serializers.ValidationError({"until": [_("Must be after since.")]})
         return attrs
 
 
@@ -196,7 +197,7 @@ class ContactListApi(APIView):
         data = request.data
         if isinstance(data, list):
             if not data:
-                raise ValidationError({"non_field_errors": ["Send at least one contact."]})
+                raise ValidationError({"non_field_errors": [_("Send at least one contact.")]})
             if len(data) > BATCH_MAX:
                 raise ValidationError(
                     {"non_field_errors": [f"At most {BATCH_MAX} contacts in one upload."]}

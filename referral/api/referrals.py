@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -198,7 +199,9 @@ class NotificationOutput(serializers.Serializer):
 def _service_for_referral(service_id) -> Service:
     service = Service.objects.select_related("organization").filter(pk=service_id).first()
     if service is None:
-        raise ValidationFailed("Unknown service.", errors={"to_service": ["Unknown service."]})
+        raise ValidationFailed(
+            _("Unknown service."), errors={"to_service": [_("Unknown service.")]}
+        )
     return service
 
 
@@ -237,7 +240,9 @@ class ReferralListApi(APIView):
                 organization_id=membership.organization_id if membership else None,
             ).first()
             if contact is None:
-                raise ValidationFailed("Unknown contact.", errors={"contact": ["Unknown contact."]})
+                raise ValidationFailed(
+                    _("Unknown contact."), errors={"contact": [_("Unknown contact.")]}
+                )
         referral, created = services.referral_create(
             sender=request.user,
             service=_service_for_referral(values["to_service"]),

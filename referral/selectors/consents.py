@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import NotFound
 from referral.models import Consent, Person, Referral
@@ -65,7 +66,7 @@ def consent_get(*, user, consent_id: uuid.UUID | str) -> Consent:
             visible = _visible_to(user, person, list(_consents_of(person).filter(pk=consent.pk)))
             if visible:
                 return visible[0]
-    raise NotFound("Consent not found.")
+    raise NotFound(_("Consent not found."))
 
 
 def referral_disclosure(*, user, person: Person | None, service) -> str:

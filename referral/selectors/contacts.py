@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -64,7 +65,7 @@ def contact_get(*, user, contact_id: uuid.UUID | str) -> Contact:
     """One contact of the user's organisation; missing and another's are the same 404."""
     contact = contact_list(user=user).select_related("person").filter(pk=contact_id).first()
     if contact is None:
-        raise NotFound("Contact not found.")
+        raise NotFound(_("Contact not found."))
     return contact
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_event_payload
@@ -75,7 +76,7 @@ def person_get(*, user, person_id: uuid.UUID | str) -> Person:
     """One person this user may see; missing and forbidden are the same 404."""
     person = person_list(user=user).filter(pk=person_id).first()
     if person is None:
-        raise NotFound("Person not found.")
+        raise NotFound(_("Person not found."))
     return person
 
 
@@ -185,7 +186,7 @@ def person_reads(*, user, person: Person) -> list[dict[str, Any]]:
         membership.role == Role.ORG_ADMIN and membership.organization_id == person.organization_id
     )
     if not (admin or user.is_superuser):
-        raise NotFound("Person not found.")
+        raise NotFound(_("Person not found."))
     events = list(
         AuditEvent.objects.filter(
             target_label=Person._meta.label_lower,

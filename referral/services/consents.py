@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -92,7 +93,7 @@ def consent_create(
     fields, method and expiry, never the free text."""
     membership = person_change_check(actor=actor, person=person)
     if person.erased_at is not None:
-        raise Conflict("This person's record was erased.", code="person_erased")
+        raise Conflict(_("This person's record was erased."), code="person_erased")
     now = timezone.now()
     stages = list(dict.fromkeys(stages))
     errors = _validate(

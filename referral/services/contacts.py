@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audit.keys import keyring
 from audit.models import AuditAction
@@ -49,7 +50,7 @@ def _clean_place(place: str | None) -> str:
     place = (place or "").strip()
     if len(place) > PLACE_MAX:
         raise ValidationFailed(
-            "Invalid place.", errors={"place": [f"At most {PLACE_MAX} characters."]}
+            _("Invalid place."), errors={"place": [f"At most {PLACE_MAX} characters."]}
         )
     return place
 
@@ -58,7 +59,7 @@ def _clean_notes(notes: str | None) -> str | None:
     notes = (notes or "").strip()
     if len(notes) > NOTES_MAX:
         raise ValidationFailed(
-            "Invalid notes.", errors={"notes": [f"At most {NOTES_MAX} characters."]}
+            _("Invalid notes."), errors={"notes": [f"At most {NOTES_MAX} characters."]}
         )
     return notes or None
 
@@ -68,7 +69,7 @@ def _clean_offered(offered: Iterable[str]) -> list[str]:
     unknown = sorted(values - set(Offer.values))
     if unknown:
         raise ValidationFailed(
-            "Invalid offered.",
+            _("Invalid offered."),
             errors={
                 "offered": [f"Unknown: {', '.join(unknown)}. Known: {', '.join(Offer.values)}."]
             },
@@ -79,7 +80,7 @@ def _clean_offered(offered: Iterable[str]) -> list[str]:
 def _clean_pathway(pathway: str) -> str:
     if pathway not in Pathway.values:
         raise ValidationFailed(
-            "Invalid pathway.",
+            _("Invalid pathway."),
             errors={"pathway": [f"Must be one of: {', '.join(Pathway.values)}."]},
         )
     return pathway
@@ -88,12 +89,12 @@ def _clean_pathway(pathway: str) -> str:
 def _check_occurred_at(occurred_at: datetime, *, now: datetime) -> None:
     if occurred_at > now + OCCURRED_AT_MAX_AHEAD:
         raise ValidationFailed(
-            "Invalid occurred_at.",
-            errors={"occurred_at": ["Cannot be more than 5 minutes in the future."]},
+            _("Invalid occurred_at."),
+            errors={"occurred_at": [_("Cannot be more than 5 minutes in the future.")]},
         )
     if occurred_at < now - OCCURRED_AT_MAX_AGE:
         raise ValidationFailed(
-            "Invalid occurred_at.",
+            _("Invalid occurred_at."),
             errors={"occurred_at": [f"Cannot be more than {OCCURRED_AT_MAX_AGE.days} days ago."]},
         )
 
@@ -142,13 +143,13 @@ def contact_fingerprint(
 def _recording_membership(actor):
     membership = membership_of(actor)
     if membership is None:
-        raise Forbidden("You are not a member of an organisation.", code="no_membership")
+        raise Forbidden(_("You are not a member of an organisation."), code="no_membership")
     return membership
 
 
 def _visible_person(actor, person_id: uuid.UUID | str) -> Person:
     """A person the actor's organisation may see; anything else is the same "unknown"."""
-    unknown = ValidationFailed("Unknown person.", errors={"person": ["Unknown person."]})
+    unknown = ValidationFailed(_("Unknown person."), errors={"person": [_("Unknown person.")]})
     try:
         person_id = uuid.UUID(str(person_id))
     except ValueError as exc:
@@ -169,8 +170,8 @@ def _seal_notes(contact: Contact, notes: str | None) -> None:
     if person is not None:
         if person.wrapped_data_key is None:
             raise ValidationFailed(
-                "Invalid notes.",
-                errors={"notes": ["This person's record was erased; notes cannot be kept."]},
+                _("Invalid notes."),
+                errors={"notes": [_("This person's record was erased; notes cannot be kept.")]},
             )
         contact.notes_enc = crypto.field_encrypt(
             data_key=person_data_key(person), person_id=str(person.pk), field=context, value=notes
@@ -187,8 +188,8 @@ def _replayed(existing: Contact, *, organization_id, fingerprint: str) -> tuple[
         return existing, False
     # Same message whether another organisation owns it or the body differs: nothing leaks.
     raise Conflict(
-        "This client_uuid was already used for a different contact.",
-        errors={"client_uuid": ["Already used for a different contact."]},
+        _("This client_uuid was already used for a different contact."),
+        errors={"client_uuid": [_("Already used for a different contact.")]},
         code="client_uuid_conflict",
     )
 
@@ -223,7 +224,7 @@ def contact_record(
         )
     if timezone.is_naive(occurred_at):
         raise ValidationFailed(
-            "Invalid occurred_at.", errors={"occurred_at": ["Give a time zone offset."]}
+            _("Invalid occurred_at."), errors={"occurred_at": [_("Give a time zone offset.")]}
         )
     _check_occurred_at(occurred_at, now=timezone.now())
     contact = Contact(

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -90,18 +91,20 @@ def emergency_access_open(*, actor, person_id, reason: str) -> EmergencyAccess:
     anyone else gets the same 404 as for a person that does not exist."""
     membership = membership_of(actor)
     if membership is None or membership.role != Role.PROVIDER:
-        raise NotFound("Person not found.")
+        raise NotFound(_("Person not found."))
     referral = _party_referral(person_id=person_id, organization_id=membership.organization_id)
     if referral is None:
-        raise NotFound("Person not found.")
+        raise NotFound(_("Person not found."))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(
-            "Say what the emergency is.", errors={"reason": ["Required."]}, code="reason_required"
+            _("Say what the emergency is."),
+            errors={"reason": [_("Required.")]},
+            code="reason_required",
         )
     if len(reason) > REASON_MAX_LENGTH:
         raise ValidationFailed(
-            "The reason is too long.",
+            _("The reason is too long."),
             errors={"reason": [f"At most {REASON_MAX_LENGTH} characters."]},
         )
     person = referral.person

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -39,7 +40,7 @@ MAX_LENGTHS = {"given_name": 150, "family_name": 150, "phone": 40, "notes": 4000
 def _actor_membership(actor) -> Membership:
     membership = membership_of(actor)
     if membership is None:
-        raise Forbidden("You are not a member of an organisation.", code="no_membership")
+        raise Forbidden(_("You are not a member of an organisation."), code="no_membership")
     return membership
 
 
@@ -49,7 +50,7 @@ def person_change_check(*, actor, person: Person) -> Membership:
     membership = _actor_membership(actor)
     if membership.role == Role.COORDINATOR:
         raise Forbidden(
-            "Coordinators work with pseudonyms only and cannot change a person's record.",
+            _("Coordinators work with pseudonyms only and cannot change a person's record."),
             code="coordinator_pseudonym_only",
         )
     allowed = PersonGroupObjectPermission.objects.filter(
@@ -59,7 +60,7 @@ def person_change_check(*, actor, person: Person) -> Membership:
     ).exists()
     if not allowed:
         raise Forbidden(
-            "Only the organisation that recorded this person may change the record.",
+            _("Only the organisation that recorded this person may change the record."),
             code="not_person_owner",
         )
     return membership
@@ -69,7 +70,7 @@ def _clean_text(field: str, value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValidationFailed(f"Invalid {field}.", errors={field: ["Must be text."]})
+        raise ValidationFailed(f"Invalid {field}.", errors={field: [_("Must be text.")]})
     value = value.strip()
     limit = MAX_LENGTHS.get(field)
     if limit is not None and len(value) > limit:
@@ -87,15 +88,15 @@ def _clean_birth_date(value: Any) -> date | None:
             value = date.fromisoformat(value)
         except ValueError as exc:
             raise ValidationFailed(
-                "Invalid birth_date.", errors={"birth_date": ["Must be a date, YYYY-MM-DD."]}
+                _("Invalid birth_date."), errors={"birth_date": [_("Must be a date, YYYY-MM-DD.")]}
             ) from exc
     if not isinstance(value, date):
         raise ValidationFailed(
-            "Invalid birth_date.", errors={"birth_date": ["Must be a date, YYYY-MM-DD."]}
+            _("Invalid birth_date."), errors={"birth_date": [_("Must be a date, YYYY-MM-DD.")]}
         )
     if value > timezone.localdate():
         raise ValidationFailed(
-            "Invalid birth_date.", errors={"birth_date": ["Cannot be in the future."]}
+            _("Invalid birth_date."), errors={"birth_date": [_("Cannot be in the future.")]}
         )
     return value
 
@@ -103,13 +104,13 @@ def _clean_birth_date(value: Any) -> date | None:
 def _clean_display_name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationFailed(
-            "Invalid display_name.",
-            errors={"display_name": ["A street name or initials is required."]},
+            _("Invalid display_name."),
+            errors={"display_name": [_("A street name or initials is required.")]},
         )
     value = value.strip()
     if len(value) > DISPLAY_NAME_MAX:
         raise ValidationFailed(
-            "Invalid display_name.",
+            _("Invalid display_name."),
             errors={"display_name": [f"At most {DISPLAY_NAME_MAX} characters."]},
         )
     return value
@@ -166,7 +167,7 @@ def person_create(
     membership = _actor_membership(actor)
     if membership.role == Role.COORDINATOR:
         raise Forbidden(
-            "Coordinators work with pseudonyms only and do not record people.",
+            _("Coordinators work with pseudonyms only and do not record people."),
             code="coordinator_pseudonym_only",
         )
     identity = _clean_identity(
@@ -208,12 +209,12 @@ def person_update(*, actor, person: Person, data: Mapping[str, Any]) -> Person:
     unknown = set(data) - PERSON_FIELDS
     if unknown:
         raise ValidationFailed(
-            "Unknown fields.", errors={name: ["Unknown field."] for name in sorted(unknown)}
+            _("Unknown fields."), errors={name: ["Unknown field."] for name in sorted(unknown)}
         )
     person_change_check(actor=actor, person=person)
     person = Person.objects.select_for_update().get(pk=person.pk)
     if person.erased_at is not None:
-        raise Conflict("This person's record was erased.", code="person_erased")
+        raise Conflict(_("This person's record was erased."), code="person_erased")
     changed: list[str] = []
     if "display_name" in data:
         display_name = _clean_display_name(data["display_name"])

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -38,7 +39,7 @@ class MissingConsent(ValidationFailed):
 def _actor_organization(actor) -> Organization:
     membership = membership_of(actor)
     if membership is None:
-        raise NotFound("You are not a member of an organisation.")
+        raise NotFound(_("You are not a member of an organisation."))
     return membership.organization
 
 
@@ -94,14 +95,14 @@ def referral_create(
     )
     if not service.accepting_referrals or service.status != ServiceStatus.ACTIVE:
         raise Conflict(
-            "This service does not accept referrals now.",
-            errors={"to_service": ["Not accepting referrals."]},
+            _("This service does not accept referrals now."),
+            errors={"to_service": [_("Not accepting referrals.")]},
             code="not_accepting",
         )
     if person is not None and person.erased_at is not None:
-        raise ValidationFailed("This person was erased.", errors={"person": ["Erased."]})
+        raise ValidationFailed(_("This person was erased."), errors={"person": [_("Erased.")]})
     if contact is not None and contact.organization_id != organization.pk:
-        raise ValidationFailed("Unknown contact.", errors={"contact": ["Unknown contact."]})
+        raise ValidationFailed(_("Unknown contact."), errors={"contact": [_("Unknown contact.")]})
 
     now = timezone.now()
     receiving = service.organization
@@ -221,8 +222,8 @@ def _task_force_for(
     )
     if not shared:
         raise ValidationFailed(
-            "This service is not in a task force of your organisation.",
-            errors={"to_service": ["Not a service of your organisation's task forces."]},
+            _("This service is not in a task force of your organisation."),
+            errors={"to_service": [_("Not a service of your organisation's task forces.")]},
             code="not_in_task_force",
         )
     if wanted is not None:
@@ -230,7 +231,7 @@ def _task_force_for(
         chosen = next((tf for tf in shared if str(tf.pk) == str(wanted_id)), None)
         if chosen is None:
             raise ValidationFailed(
-                "Not a task force your organisation shares with this service.",
+                _("Not a task force your organisation shares with this service."),
                 errors={"task_force": [_which(shared)]},
                 code="not_in_task_force",
             )
@@ -239,7 +240,7 @@ def _task_force_for(
         return next(tf for tf in shared if tf.pk == parent.task_force_id)
     if len(shared) > 1:
         raise ValidationFailed(
-            "Your organisation shares more than one task force with this service: say which.",
+            _("Your organisation shares more than one task force with this service: say which."),
             errors={"task_force": [_which(shared)]},
             code="task_force_required",
         )
@@ -258,8 +259,8 @@ def _seal(*, person: Person | None, organization_id, context: str, text: str):
         )
     except crypto.Unreadable as exc:
         raise ValidationFailed(
-            "This person's record was erased; free text about them cannot be kept.",
-            errors={"reason": ["The person was erased; leave the note empty."]},
+            _("This person's record was erased; free text about them cannot be kept."),
+            errors={"reason": [_("The person was erased; leave the note empty.")]},
         ) from exc
 
 
@@ -271,26 +272,26 @@ def _clean_reason_code(*, to: str, reason_code: str, outcome: str) -> tuple[str,
         return reasons.EXPIRED_CODE, ""
     if outcome and to != ReferralStatus.COMPLETED:
         raise ValidationFailed(
-            "Only a completion has an outcome.", errors={"outcome": [f"Not for {to}."]}
+            _("Only a completion has an outcome."), errors={"outcome": [f"Not for {to}."]}
         )
     if to == ReferralStatus.COMPLETED:
         if outcome not in reasons.OUTCOMES:
             raise ValidationFailed(
-                "A completion needs its outcome.",
+                _("A completion needs its outcome."),
                 errors={"outcome": [f"One of: {', '.join(reasons.OUTCOMES)}."]},
             )
         if outcome == reasons.SUCCESSFUL:
             if reason_code:
                 raise ValidationFailed(
-                    "A successful completion takes no reason code.",
-                    errors={"reason_code": ["Only when the outcome is not_successful."]},
+                    _("A successful completion takes no reason code."),
+                    errors={"reason_code": [_("Only when the outcome is not_successful.")]},
                 )
             return "", outcome
     codes = reasons.REASON_CODES.get(to) if to != ReferralStatus.EXPIRED else None
     if codes is None or to not in (*reasons.CODE_REQUIRED, ReferralStatus.COMPLETED):
         if reason_code:
             raise ValidationFailed(
-                "This step takes no reason code.", errors={"reason_code": [f"Not for {to}."]}
+                _("This step takes no reason code."), errors={"reason_code": [f"Not for {to}."]}
             )
         return "", outcome
     if reason_code not in codes:
@@ -327,8 +328,8 @@ def _replayed(existing, organization, service, pathway, person, reason, urgency)
     )
     if not same:
         raise Conflict(
-            "This client_uuid was already used for a different referral.",
-            errors={"client_uuid": ["Already used for a different referral."]},
+            _("This client_uuid was already used for a different referral."),
+            errors={"client_uuid": [_("Already used for a different referral.")]},
             code="client_uuid_reused",
         )
     return existing, False
@@ -362,7 +363,7 @@ def referral_transition(
         .get(pk=referral.pk)
     )
     if to not in ReferralStatus.values:
-        raise ValidationFailed("Unknown status.", errors={"to": [f"{to!r} is not a status."]})
+        raise ValidationFailed(_("Unknown status."), errors={"to": [f"{to!r} is not a status."]})
     side = side_for(referral.status, to)
     if side is None and _is_repeat(referral=referral, actor=actor, to=to):
         # A retry of the move that already happened (its answer was lost): the same
@@ -378,7 +379,7 @@ def referral_transition(
     organization = None
     if actor is None:
         if side is not Side.SYSTEM:
-            raise Conflict("Only a member can take this step.", code="illegal_transition")
+            raise Conflict(_("Only a member can take this step."), code="illegal_transition")
     else:
         organization = _actor_organization(actor)
         allowed = {
@@ -401,7 +402,8 @@ def referral_transition(
     reason_code, outcome = _clean_reason_code(to=to, reason_code=reason_code, outcome=outcome)
     if to == ReferralStatus.FORWARDED and forward_to is None:
         raise ValidationFailed(
-            "Forwarding needs the next service.", errors={"to_service": ["Required to forward."]}
+            _("Forwarding needs the next service."),
+            errors={"to_service": [_("Required to forward.")]},
         )
 
     now = timezone.now()
@@ -508,7 +510,7 @@ def referral_note_add(*, referral: Referral, actor, text: str) -> ReferralNote:
         raise NotFound()
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed("A note needs text.", errors={"text": ["Required."]})
+        raise ValidationFailed(_("A note needs text."), errors={"text": [_("Required.")]})
     note_id = uuid.uuid4()
     person = referral.person
     if person is not None and person.wrapped_data_key is not None:
@@ -547,5 +549,5 @@ def person_for_referral(*, user, person_id) -> Person:
     not reveal whether they exist."""
     person = Person.objects.filter(person_visible_q(user), pk=person_id).first()
     if person is None:
-        raise ValidationFailed("Unknown person.", errors={"person": ["Unknown person."]})
+        raise ValidationFailed(_("Unknown person."), errors={"person": [_("Unknown person.")]})
     return person

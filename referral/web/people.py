@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import DomainError, NotFound
 from core.web import error_summary, field_messages
-from referral.models import REDISCLOSURE_NOTICE, ConsentMethod
+from referral.models import ConsentMethod, redisclosure_notice_text
 from referral.selectors import consents as consent_selectors
 from referral.selectors import people as selectors
 from referral.selectors.access import membership_of
@@ -225,7 +225,7 @@ def consent_new_page(request, person_id):
         "person": person,
         "methods": ConsentMethod.choices,
         "disclosable": DISCLOSABLE,
-        "notice": REDISCLOSURE_NOTICE,
+        "notice": redisclosure_notice_text(),
         "values": {"fields": [f for f, _label in DISCLOSABLE[:3]]},
         "next": request.GET.get("next", "") or request.POST.get("next", ""),
         **_consent_choices(membership),

@@ -26,7 +26,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import DomainError, NotFound
 from core.web import error_summary, field_messages
-from referral.models import REDISCLOSURE_NOTICE, Pathway, ReferralStatus, Urgency
+from referral.models import (
+    REDISCLOSURE_NOTICE,
+    Pathway,
+    ReferralStatus,
+    Urgency,
+    redisclosure_notice_text,
+)
 from referral.reasons import CODE_REQUIRED, OUTCOMES, REASON_CODES
 from referral.selectors import referrals as selectors
 from referral.selectors.access import emergency_access_person_ids, membership_of
@@ -266,7 +272,7 @@ def _render_referral(
         "referral": referral,
         "relations": relations,
         "identity": identity,
-        "redisclosure_notice": (
+        "redisclosure_notice": redisclosure_notice_text(
             referral.consent.redisclosure_notice if referral.consent_id else REDISCLOSURE_NOTICE
         ),
         "notes": selectors.referral_notes(user=request.user, referral_id=referral.pk)
@@ -420,7 +426,7 @@ def referral_intake_page(request, referral_id):
     context = {
         "referral": referral,
         "identity": identity,
-        "redisclosure_notice": (
+        "redisclosure_notice": redisclosure_notice_text(
             referral.consent.redisclosure_notice if referral.consent_id else REDISCLOSURE_NOTICE
         ),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.api.params import (
@@ -136,7 +137,7 @@ class ServiceListParams(StrictQuerySerializer):
 
     def validate_organization(self, value):
         if not Organization.objects.filter(pk=value).exists():
-            raise serializers.ValidationError("No such organisation.")
+            raise serializers.ValidationError(_("No such organisation."))
         return value
 
 
@@ -172,7 +173,7 @@ class WeeklyHoursInput(StrictBodySerializer):
             and attrs.get("valid_to")
             and attrs["valid_to"] < attrs["valid_from"]
         ):
-            raise serializers.ValidationError({"valid_to": ["Must not be before valid_from."]})
+            raise serializers.ValidationError({"valid_to": [_("Must not be before valid_from.")]})
         return attrs
 
 
@@ -223,7 +224,9 @@ class ServiceInput(StrictBodySerializer):
     def validate(self, attrs):
         low, high = attrs.get("minimum_age"), attrs.get("maximum_age")
         if low is not None and high is not None and high < low:
-            raise serializers.ValidationError({"maximum_age": ["Must not be below minimum_age."]})
+            raise serializers.ValidationError(
+                {"maximum_age": [_("Must not be below minimum_age.")]}
+            )
         return attrs
 
 

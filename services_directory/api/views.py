@@ -9,6 +9,7 @@ from django.contrib.auth import (
     user_login_failed,
 )
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -49,7 +50,7 @@ def _paginated(view: APIView, request, queryset, serializer_class) -> Response:
 def _own_organization(user):
     membership = getattr(user, "membership", None)
     if membership is None:
-        raise NotFound("You are not a member of an organisation.")
+        raise NotFound(_("You are not a member of an organisation."))
     return membership.organization
 
 
@@ -140,7 +141,7 @@ class LogoutApi(APIView):
         token = _current_token(request)
         if token is None:
             raise ValidationFailed(
-                "Sign out a device with its own token.", code="not_token_authenticated"
+                _("Sign out a device with its own token."), code="not_token_authenticated"
             )
         accounts.token_revoke(user=request.user, token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)

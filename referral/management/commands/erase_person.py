@@ -6,7 +6,9 @@ import uuid
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext_lazy as _
 
+from core.management.language import in_operator_language
 from referral.models import Person
 from referral.services.people import person_erase
 
@@ -22,38 +24,52 @@ class Command(BaseCommand):
         parser.add_argument("person_id", help="the person's id (UUID)")
         parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+    @in_operator_language
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             person_id = uuid.UUID(options["person_id"])
         except ValueError as exc:
-            raise CommandError(f"{options['person_id']!r} is not a person id (UUID).") from exc
+            raise CommandError(
+                _("%(id)r is not a person id (UUID).") % {"id": options["person_id"]}
+            ) from exc
         person = Person.objects.filter(pk=person_id).first()
         if person is None:
-            raise CommandError(f"No person with id {person_id}.")
+            raise CommandError(_("No person with id %(id)s.") % {"id": person_id})
         if person.erased_at is not None:
             self.stdout.write(
-                f"Person {person_id} was already erased at {person.erased_at.isoformat()}; "
-                "nothing to do."
+                _("Person %(id)s was already erased at %(when)s; nothing to do.")
+                % {"id": person_id, "when": person.erased_at.isoformat()}
             )
             return
         if not options["yes"]:
             try:
                 answer = input(
-                    f"Erase person {person_id} (recorded by {person.organization}) for good? "
-                    "This cannot be undone. Type 'yes' to continue: "
+                    _(
+                        "Erase person %(id)s (recorded by %(organization)s) for good? "
+                        "This cannot be undone. Type 'yes' to continue: "
+                    )
+                    % {"id": person_id, "organization": person.organization}
                 )
             except EOFError:  # no terminal (cron, a pipe that ended): nobody said yes
                 raise CommandError(
-                    "Not erased: no answer to confirm with. Pass --yes to erase without asking."
+                    _("Not erased: no answer to confirm with. Pass --yes to erase without asking.")
                 ) from None
             if answer.strip().lower() != "yes":
-                raise CommandError("Not erased.")
+                raise CommandError(_("Not erased."))
         person = person_erase(actor=None, person=person)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Erased person {person_id} at {person.erased_at.isoformat()}: data key "
-                f"destroyed, identifying fields unreadable, blind index cleared. "
-                f"{person.referrals.count()} referral(s), {person.consents.count()} consent(s) "
-                f"and {person.contacts.count()} contact(s) kept."
+                _(
+                    "Erased person %(id)s at %(when)s: data key destroyed, identifying fields "
+                    "unreadable, blind index cleared. %(referrals)s referral(s), %(consents)s "
+                    "consent(s) and %(contacts)s contact(s) kept."
+                )
+                % {
+                    "id": person_id,
+                    "when": person.erased_at.isoformat(),
+                    "referrals": person.referrals.count(),
+                    "consents": person.consents.count(),
+                    "contacts": person.contacts.count(),
+                }
             )
         )

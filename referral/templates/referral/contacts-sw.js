@@ -1,7 +1,8 @@
 {% load static %}// Continuum contacts: keep the contact page and its assets so that it opens offline.
 // Contacts themselves are queued by the page (contacts.js), never by this worker.
-const CACHE = "continuum-contacts-v1";
-const SHELL = ["{% url 'contact-new' %}", "{% static 'continuum.css' %}", "{% static 'contacts.js' %}"];
+const CACHE = "continuum-contacts-v2";
+// The scripts' catalogue too: the page's offline messages in the member's language.
+const SHELL = ["{% url 'contact-new' %}", "{% static 'continuum.css' %}", "{% static 'contacts.js' %}", "{% url 'javascript-catalog' %}"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
+from core.management.language import in_operator_language
 from services_directory.hsds.exporter import hsds_export
 
 
@@ -13,9 +15,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("path")
 
+    @in_operator_language
     def handle(self, *args, **options) -> None:
         report = hsds_export(path=options["path"])
         self.stdout.write(
-            f"{report.organizations} organizations and {report.services} services "
-            f"written to {report.path}"
+            _("%(organizations)s organizations and %(services)s services written to %(path)s")
+            % {
+                "organizations": report.organizations,
+                "services": report.services,
+                "path": report.path,
+            }
         )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
+from core.management.language import in_operator_language
 from services_directory.hsds.importer import hsds_import
 from services_directory.models import OrganizationKind, Stage, validate_time_zone
 
@@ -36,6 +38,7 @@ class Command(BaseCommand):
             f"(default {settings.TIME_ZONE}).",
         )
 
+    @in_operator_language
     def handle(self, *args, **options) -> None:
         if options["time_zone"]:
             try:
@@ -54,4 +57,7 @@ class Command(BaseCommand):
             self.stderr.write(f"error: {kind} {record_id}: {reason}")
         self.stdout.write(report.summary())
         if report.errors:
-            raise CommandError(f"{len(report.errors)} record(s) failed; the rest were imported.")
+            raise CommandError(
+                _("%(count)s record(s) failed; the rest were imported.")
+                % {"count": len(report.errors)}
+            )
