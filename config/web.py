@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from referral.selectors.access import membership_of
@@ -39,8 +40,8 @@ NAVIGATION = {
         ("directory-page", _("Directory")),
     ),
     Role.PROVIDER: (
-        ("referral-inbox", _("Inbox")),
-        ("referral-sent", _("Sent")),
+        ("referral-inbox", pgettext_lazy("navigation: the referrals received", "Inbox")),
+        ("referral-sent", pgettext_lazy("navigation: the referrals sent", "Sent")),
         ("directory-page", _("Directory")),
     ),
     Role.COORDINATOR: (

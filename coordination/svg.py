@@ -15,6 +15,7 @@ from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from coordination.flows.suppression import SUPPRESSED
 
@@ -224,15 +225,15 @@ def time_series(
 # --- the flows report as pictures ----------------------------------------------------------
 
 STATUS_COLUMNS = {
-    "sent": (_("Referred"), 0),
-    "accepted": (_("Accepted"), 1),
-    "declined": (_("Declined"), 1),
-    "expired": (_("Expired"), 1),
-    "engaged": (_("Engaged"), 2),
-    "withdrawn": (_("Withdrawn"), 2),
-    "completed": (_("Completed"), 3),
-    "disengaged": (_("Disengaged"), 3),
-    "forwarded": (_("Forwarded"), 3),
+    "sent": (pgettext_lazy("flows chart column", "Referred"), 0),
+    "accepted": (pgettext_lazy("flows chart column", "Accepted"), 1),
+    "declined": (pgettext_lazy("flows chart column", "Declined"), 1),
+    "expired": (pgettext_lazy("flows chart column", "Expired"), 1),
+    "engaged": (pgettext_lazy("flows chart column", "Engaged"), 2),
+    "withdrawn": (pgettext_lazy("flows chart column", "Withdrawn"), 2),
+    "completed": (pgettext_lazy("flows chart column", "Completed"), 3),
+    "disengaged": (pgettext_lazy("flows chart column", "Disengaged"), 3),
+    "forwarded": (pgettext_lazy("flows chart column", "Forwarded"), 3),
 }
 
 
@@ -261,9 +262,9 @@ def pathway_funnels(report: dict) -> list[tuple[str, SafeString]]:
                 [
                     (_("Contacts"), row["contacts"]),
                     (_("Referrals"), row["referrals"]),
-                    (_("Accepted"), row["accepted"]),
-                    (_("Engaged"), row["engaged"]),
-                    (_("Completed"), row["completed"]),
+                    (pgettext_lazy("flows chart column", "Accepted"), row["accepted"]),
+                    (pgettext_lazy("flows chart column", "Engaged"), row["engaged"]),
+                    (pgettext_lazy("flows chart column", "Completed"), row["completed"]),
                 ],
                 title=row["label"],
             ),
