@@ -183,9 +183,7 @@ LANGUAGES = [
     ("sw", "Kiswahili"),
 ]
 LANGUAGES_BIDI = ["ar"]
-# CONTINUUM_LOCALE_DIR: only for `check_translations --extract`, which extracts the marked
-# strings into a scratch folder to compare them with the catalogues.
-LOCALE_PATHS = [Path(os.environ.get("CONTINUUM_LOCALE_DIR") or BASE_DIR / "locale")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 # Dates and numbers in each language's own format (Django's); English as config/formats/en.
 FORMAT_MODULE_PATH = ["config.formats"]
 # The switcher's choice for a visitor not signed in (members keep theirs on their membership).

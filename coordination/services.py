@@ -74,7 +74,9 @@ def board_item_state_set(
     change. The assignee must be a coordinator of the task force. Returns ``(state,
     created)``; setting the same values again changes nothing and writes no audit event."""
     if rule not in BoardRule.values:
-        raise ValidationFailed(_("Unknown rule."), errors={"rule": [f"{rule!r} is not a rule."]})
+        raise ValidationFailed(
+            _("Unknown rule."), errors={"rule": [_("%(rule)r is not a rule.") % {"rule": rule}]}
+        )
     target = board_target_get(
         task_force=task_force, rule=rule, target_type=target_type, target_id=target_id
     )
@@ -141,7 +143,9 @@ def _audit_conference(actor, action: str, target, conference: CaseConference, **
 def _required(value: str, field: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise ValidationFailed(f"{field} is required.", errors={field: [_("Required.")]})
+        raise ValidationFailed(
+            _("%(field)s is required.") % {"field": field}, errors={field: [_("Required.")]}
+        )
     return value
 
 

@@ -414,7 +414,9 @@ def board_target_get(
     if target is None:
         raise ValidationFailed(
             _("Unknown target."),
-            errors={"target_id": [f"No such {target_type} in this task force."]},
+            errors={
+                "target_id": [_("No such %(target)s in this task force.") % {"target": target_type}]
+            },
         )
     return target
 

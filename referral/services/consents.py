@@ -119,7 +119,9 @@ def consent_create(
         errors["disclosed_fields"] = ["Name at least one field, or leave it out for all."]
     disclosed_fields = [f for f in DisclosedField.values if f in set(disclosed_fields)]
     if errors:
-        raise ValidationFailed(f"Invalid input: {', '.join(errors)}.", errors=errors)
+        raise ValidationFailed(
+            _("Invalid input: %(fields)s.") % {"fields": ", ".join(errors)}, errors=errors
+        )
     consent = Consent.objects.create(
         person=person,
         disclosing_organization_id=membership.organization_id,

@@ -50,7 +50,8 @@ def _clean_place(place: str | None) -> str:
     place = (place or "").strip()
     if len(place) > PLACE_MAX:
         raise ValidationFailed(
-            _("Invalid place."), errors={"place": [f"At most {PLACE_MAX} characters."]}
+            _("Invalid place."),
+            errors={"place": [_("At most %(count)s characters.") % {"count": PLACE_MAX}]},
         )
     return place
 
@@ -59,7 +60,8 @@ def _clean_notes(notes: str | None) -> str | None:
     notes = (notes or "").strip()
     if len(notes) > NOTES_MAX:
         raise ValidationFailed(
-            _("Invalid notes."), errors={"notes": [f"At most {NOTES_MAX} characters."]}
+            _("Invalid notes."),
+            errors={"notes": [_("At most %(count)s characters.") % {"count": NOTES_MAX}]},
         )
     return notes or None
 
@@ -71,7 +73,10 @@ def _clean_offered(offered: Iterable[str]) -> list[str]:
         raise ValidationFailed(
             _("Invalid offered."),
             errors={
-                "offered": [f"Unknown: {', '.join(unknown)}. Known: {', '.join(Offer.values)}."]
+                "offered": [
+                    _("Unknown: %(unknown)s. Known: %(known)s.")
+                    % {"unknown": ", ".join(unknown), "known": ", ".join(Offer.values)}
+                ]
             },
         )
     return sorted(values, key=_OFFER_ORDER.__getitem__)
@@ -81,7 +86,9 @@ def _clean_pathway(pathway: str) -> str:
     if pathway not in Pathway.values:
         raise ValidationFailed(
             _("Invalid pathway."),
-            errors={"pathway": [f"Must be one of: {', '.join(Pathway.values)}."]},
+            errors={
+                "pathway": [_("Must be one of: %(known)s.") % {"known": ", ".join(Pathway.values)}]
+            },
         )
     return pathway
 
@@ -95,7 +102,11 @@ def _check_occurred_at(occurred_at: datetime, *, now: datetime) -> None:
     if occurred_at < now - OCCURRED_AT_MAX_AGE:
         raise ValidationFailed(
             _("Invalid occurred_at."),
-            errors={"occurred_at": [f"Cannot be more than {OCCURRED_AT_MAX_AGE.days} days ago."]},
+            errors={
+                "occurred_at": [
+                    _("Cannot be more than %(days)s days ago.") % {"days": OCCURRED_AT_MAX_AGE.days}
+                ]
+            },
         )
 
 

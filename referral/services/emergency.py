@@ -105,7 +105,7 @@ def emergency_access_open(*, actor, person_id, reason: str) -> EmergencyAccess:
     if len(reason) > REASON_MAX_LENGTH:
         raise ValidationFailed(
             _("The reason is too long."),
-            errors={"reason": [f"At most {REASON_MAX_LENGTH} characters."]},
+            errors={"reason": [_("At most %(count)s characters.") % {"count": REASON_MAX_LENGTH}]},
         )
     person = referral.person
     now = timezone.now()

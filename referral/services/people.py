@@ -70,12 +70,15 @@ def _clean_text(field: str, value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValidationFailed(f"Invalid {field}.", errors={field: [_("Must be text.")]})
+        raise ValidationFailed(
+            _("Invalid %(field)s.") % {"field": field}, errors={field: [_("Must be text.")]}
+        )
     value = value.strip()
     limit = MAX_LENGTHS.get(field)
     if limit is not None and len(value) > limit:
         raise ValidationFailed(
-            f"Invalid {field}.", errors={field: [f"At most {limit} characters."]}
+            _("Invalid %(field)s.") % {"field": field},
+            errors={field: [_("At most %(count)s characters.") % {"count": limit}]},
         )
     return value or None
 
@@ -111,7 +114,9 @@ def _clean_display_name(value: Any) -> str:
     if len(value) > DISPLAY_NAME_MAX:
         raise ValidationFailed(
             _("Invalid display_name."),
-            errors={"display_name": [f"At most {DISPLAY_NAME_MAX} characters."]},
+            errors={
+                "display_name": [_("At most %(count)s characters.") % {"count": DISPLAY_NAME_MAX}]
+            },
         )
     return value
 

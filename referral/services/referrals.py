@@ -272,13 +272,16 @@ def _clean_reason_code(*, to: str, reason_code: str, outcome: str) -> tuple[str,
         return reasons.EXPIRED_CODE, ""
     if outcome and to != ReferralStatus.COMPLETED:
         raise ValidationFailed(
-            _("Only a completion has an outcome."), errors={"outcome": [f"Not for {to}."]}
+            _("Only a completion has an outcome."),
+            errors={"outcome": [_("Not for %(to)s.") % {"to": to}]},
         )
     if to == ReferralStatus.COMPLETED:
         if outcome not in reasons.OUTCOMES:
             raise ValidationFailed(
                 _("A completion needs its outcome."),
-                errors={"outcome": [f"One of: {', '.join(reasons.OUTCOMES)}."]},
+                errors={
+                    "outcome": [_("One of: %(known)s.") % {"known": ", ".join(reasons.OUTCOMES)}]
+                },
             )
         if outcome == reasons.SUCCESSFUL:
             if reason_code:
@@ -291,13 +294,18 @@ def _clean_reason_code(*, to: str, reason_code: str, outcome: str) -> tuple[str,
     if codes is None or to not in (*reasons.CODE_REQUIRED, ReferralStatus.COMPLETED):
         if reason_code:
             raise ValidationFailed(
-                _("This step takes no reason code."), errors={"reason_code": [f"Not for {to}."]}
+                _("This step takes no reason code."),
+                errors={"reason_code": [_("Not for %(to)s.") % {"to": to}]},
             )
         return "", outcome
     if reason_code not in codes:
         raise ValidationFailed(
-            "A coded reason is required." if not reason_code else "Unknown reason code.",
-            errors={"reason_code": [f"For {to}, one of: {', '.join(codes)}."]},
+            _("A coded reason is required.") if not reason_code else _("Unknown reason code."),
+            errors={
+                "reason_code": [
+                    _("For %(to)s, one of: %(known)s.") % {"to": to, "known": ", ".join(codes)}
+                ]
+            },
         )
     return reason_code, outcome
 
@@ -363,17 +371,25 @@ def referral_transition(
         .get(pk=referral.pk)
     )
     if to not in ReferralStatus.values:
-        raise ValidationFailed(_("Unknown status."), errors={"to": [f"{to!r} is not a status."]})
+        raise ValidationFailed(
+            _("Unknown status."), errors={"to": [_("%(to)r is not a status.") % {"to": to}]}
+        )
     side = side_for(referral.status, to)
     if side is None and _is_repeat(referral=referral, actor=actor, to=to):
         # A retry of the move that already happened (its answer was lost): the same
         # answer again, nothing changed, nothing sent twice.
         return referral
     if side is None:
-        possible = ", ".join(next_statuses(referral.status)) or "no further states"
+        possible = ", ".join(next_statuses(referral.status)) or _("no further states")
         raise Conflict(
-            f"A referral that is {referral.status} cannot become {to}.",
-            errors={"to": [f"From {referral.status}: {possible}."]},
+            _("A referral that is %(status)s cannot become %(to)s.")
+            % {"status": referral.status, "to": to},
+            errors={
+                "to": [
+                    _("From %(status)s: %(possible)s.")
+                    % {"status": referral.status, "possible": possible}
+                ]
+            },
             code="illegal_transition",
         )
     organization = None
@@ -394,8 +410,11 @@ def referral_transition(
             ):
                 raise NotFound()
             raise Conflict(
-                f"Only the {side.value} may move a referral to {to}.",
-                errors={"to": [f"Only the {side.value} organisation may do this."]},
+                _("Only the %(side)s may move a referral to %(to)s.")
+                % {"side": side.value, "to": to},
+                errors={
+                    "to": [_("Only the %(side)s organisation may do this.") % {"side": side.value}]
+                },
                 code="illegal_transition",
             )
     reason = (reason or "").strip()

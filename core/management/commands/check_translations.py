@@ -30,17 +30,30 @@ IGNORE = (
 
 
 def extract_into(target: Path) -> None:
-    """``makemessages`` for the reference language into ``target`` instead of ``locale/``."""
-    base = [sys.executable, "manage.py", "makemessages", "-l", "en", "--no-location"]
-    base += [arg for pattern in IGNORE for arg in ("-i", pattern)]
-    env = {**os.environ, "CONTINUUM_LOCALE_DIR": str(target)}
+    """``makemessages`` for the reference language on a copy of the code in ``target``
+    (its own ``locale/en``), so that the catalogues in the repository stay as they are."""
+    source = Path(settings.BASE_DIR)
+    skip = shutil.ignore_patterns(
+        ".*",
+        "node_modules",
+        "vendor",
+        "staticfiles",
+        "tests",
+        "bench",
+        "var",
+        "assets",
+        "locale",
+        "__pycache__",
+        "*.sqlite3",
+    )
+    shutil.copytree(source, target, ignore=skip, dirs_exist_ok=True)
+    (target / "locale").mkdir()
+    command = [sys.executable, "manage.py", "makemessages", "-l", "en", "--no-location"]
+    command += [arg for pattern in IGNORE for arg in ("-i", pattern)]
+    env = {**os.environ, "PYTHONPATH": str(target)}
     for domain in DOMAINS:
         subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
-            [*base, "-d", domain],
-            cwd=settings.BASE_DIR,
-            env=env,
-            check=True,
-            capture_output=True,
+            [*command, "-d", domain], cwd=target, env=env, check=True, capture_output=True
         )
 
 
@@ -63,7 +76,7 @@ class Command(BaseCommand):
             with tempfile.TemporaryDirectory() as scratch:
                 extract_into(Path(scratch))
                 for domain in DOMAINS:
-                    fresh = extracted_msgids(Path(scratch), domain)
+                    fresh = extracted_msgids(Path(scratch) / "locale", domain)
                     known = extracted_msgids(locale_dir(), domain)
                     for _context, msgid in sorted(fresh - known, key=lambda k: k[1]):
                         label = msgid[:70].replace("\n", " ")
