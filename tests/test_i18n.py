@@ -280,9 +280,7 @@ def test_a_notification_made_in_english_reads_in_portuguese(client, lisbon):
     assert notification.text("pt") == expected
 
 
-def test_the_email_goes_out_in_each_recipients_language(
-    lisbon, django_capture_on_commit_callbacks
-):
+def test_the_email_goes_out_in_each_recipients_language(lisbon, django_capture_on_commit_callbacks):
     membership_language_set(user=lisbon.officer, language="el")
     mail.outbox.clear()
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
