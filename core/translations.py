@@ -79,6 +79,10 @@ def check_catalogues(base: Path | None = None) -> list[str]:
                 continue
             catalogue = polib.pofile(str(path))
             entries = {(e.msgctxt, e.msgid): e for e in catalogue if not e.obsolete}
+            plural_forms = re.search(r"nplurals=(\d+)", catalogue.metadata.get("Plural-Forms", ""))
+            if plural_forms is None:
+                problems.add(where, "no Plural-Forms header")
+            nplurals = int(plural_forms.group(1)) if plural_forms else 2
             for wanted in reference:
                 entry = entries.get((wanted.msgctxt, wanted.msgid))
                 label = wanted.msgid[:70].replace("\n", " ")
@@ -94,6 +98,8 @@ def check_catalogues(base: Path | None = None) -> list[str]:
                 expected = placeholders(wanted.msgid)
                 if not entry.msgid_plural and placeholders(entry.msgstr) != expected:
                     problems.add(where, f"placeholders differ: {label!r}")
+                if entry.msgid_plural and len(texts) != nplurals:
+                    problems.add(where, f"{len(texts)} plural forms, not {nplurals}: {label!r}")
                 if entry.msgid_plural:
                     plural_expected = set(expected) | set(placeholders(wanted.msgid_plural))
                     for text in texts:
