@@ -325,6 +325,16 @@ def test_a_time_on_the_board_is_in_europe_lisbon(client, lisbon):
     assert f"01/07/{local.year} 11:00" in html
 
 
+def test_a_members_pages_show_times_in_the_task_forces_zone_and_the_api_keeps_utc(
+    client, client_for, lisbon
+):
+    client.force_login(lisbon.provider)
+    html = html_of(client.get(f"/referrals/{lisbon.referral.pk}/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert f"{lisbon.due.day} Jul {lisbon.due.year}, 11:00" in html  # answer due, Lisbon
+    body = client_for(lisbon.provider).get(f"/api/v1/referrals/{lisbon.referral.pk}/").json()
+    assert body["sla_due_at"].startswith(lisbon.due.strftime("%Y-%m-%dT10:00"))
+
+
 def test_the_coordinators_expiry_notice_is_in_the_task_forces_time_zone(lisbon):
     from coordination.expiry import referral_expire
 
