@@ -437,12 +437,14 @@ def task_forces_of(*, organization_id: uuid.UUID) -> QuerySet[TaskForce]:
 
 def services_to_refer_to(*, organization_id: uuid.UUID) -> QuerySet[Service]:
     """Services accepting referrals in the task forces this organisation belongs to, by
-    stage and name: where its members may send someone."""
+    stage and name: where its members may send someone. Unclassified services (no stage)
+    are not offered."""
     partners = Organization.objects.filter(task_forces__organizations__pk=organization_id).values(
         "pk"
     )
     return (
         Service.objects.filter(organization_id__in=partners, accepting_referrals=True)
+        .exclude(stage="")
         .select_related("organization")
         .order_by("stage", "name", "pk")
     )

@@ -7,9 +7,17 @@ writes nothing:
 - A collection given in a record (``phones``, ``languages``, ``schedules``, ``locations``,
   ``service_at_locations``, ``addresses``) replaces what is stored for that parent; a
   collection left out leaves the stored one alone. Exports always write every collection.
-- A Continuum field missing from ``continuum`` keeps the stored value; for a new row the
-  import's default applies (``default_kind``, ``default_stage``, ``time_zone``), and a new
-  organisation or service with neither is a bad record.
+- Continuum's fields travel as attributes of the Continuum taxonomy (older exports: a
+  ``continuum`` object). One missing keeps the stored value; for a new row the
+  import's default applies (``default_kind``, ``default_stage``, ``time_zone``).
+- A service with no Continuum stage takes one a taxonomy term of the record maps to
+  (``taxonomy.STAGE_TERMS`` and the ``CONTINUUM_HSDS_STAGE_TERMS`` setting), else the
+  default stage, else it is imported *unclassified* (blank stage): listed in the directory,
+  not offered for referrals, on its organisation's and coordinators' to-do list. An
+  organisation with no kind and no default keeps a blank kind.
+- ``last_modified`` of a service is kept as its ``updated_at``; without one, a service
+  whose record wrote anything (nested parts included) is modified now.
+- The whole import is one transaction (``dry_run`` rolls it back).
 - Rows are written only when a value differs, so unchanged rows keep their ``updated_at``.
 - Each top-level record is imported in its own savepoint: a bad record is reported with its
   kind, id and reason and rolled back; the others still import.
@@ -39,6 +47,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -49,6 +58,7 @@ from services_directory.hsds.validation import (
     RecordError,
     _coordinate,
     _date,
+    _datetime,
     _extension,
     _list,
     _optional_uuid,
@@ -85,16 +95,24 @@ class ImportReport:
     unchanged: int = 0
     errors: list[tuple[str, str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str, str]] = field(default_factory=list)
+    # Services imported without a stage: listed, not offered for referrals, to classify.
+    unclassified: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
             f"{len(self.errors)} failed"
         )
+        if self.unclassified:
+            text += f"; {len(self.unclassified)} service(s) unclassified (no stage)"
+        if self.dry_run:
+            text = f"dry run, nothing written: would be {text}"
+        return text
 
 
 class _Importer:
@@ -111,6 +129,7 @@ class _Importer:
         self.parents: dict[uuid.UUID, uuid.UUID | None] = {}
         self.record_parents: dict[uuid.UUID, uuid.UUID | None] = {}
         self.outcomes: dict[uuid.UUID, str] = {}
+        self.record_unclassified = False
 
     # -- bookkeeping
 
@@ -151,6 +170,7 @@ class _Importer:
         self.changed = False
         self.rebuild = set()
         self.record_parents = {}
+        self.record_unclassified = False
         try:
             with transaction.atomic():
                 handler = {
@@ -173,6 +193,8 @@ class _Importer:
             self.error(kind, record_id, _reason(exc))
             return
         self.parents.update(self.record_parents)
+        if self.record_unclassified:
+            self.report.unclassified.append(str(pk))
         outcome = "created" if created else "updated" if self.changed else "unchanged"
         self.outcomes[pk] = outcome
         setattr(self.report, outcome, getattr(self.report, outcome) + 1)
@@ -215,11 +237,10 @@ class _Importer:
         for name in ("alternate_name", "email", "website", "legal_status", "uri"):
             values[name] = _text(record, name, where)
         existing = Organization.objects.filter(pk=pk).first()
-        kind = extension.get("kind") or (existing and existing.kind) or self.default_kind
-        if not kind:
-            nested = "" if where == "organization" else f"{where}: "
-            raise RecordError(f"{nested}no continuum.kind and no --default-kind")
-        values["kind"] = kind
+        # A feed that does not say leaves the kind blank, for the organisation to set.
+        values["kind"] = (
+            extension.get("kind") or (existing and existing.kind) or self.default_kind or ""
+        )
         parent_id = _optional_uuid(record, "parent_organization_id", where)
         self.record_parents[pk] = parent_id
         if existing is None:
@@ -351,9 +372,16 @@ class _Importer:
             raise RecordError(
                 f"{where}.status: {status!r} is not one of {', '.join(ServiceStatus.values)}"
             )
-        stage = extension.get("stage") or (existing and existing.stage) or self.default_stage
-        if not stage:
-            raise RecordError("no continuum.stage and no --default-stage")
+        # Continuum's own stage, else the stored one, else one a taxonomy term maps to, else
+        # the import's default; else unclassified (blank), for the organisation to classify.
+        stage = (
+            extension.get("stage")
+            or (existing and existing.stage)
+            or extension.get("mapped_stage")
+            or self.default_stage
+            or ""
+        )
+        given_last_modified = _datetime(record.get("last_modified"), f"{where}.last_modified")
         # The nested organisation last: a record failing its own checks writes nothing.
         nested = record.get("organization")
         if nested is not None:
@@ -391,15 +419,15 @@ class _Importer:
             values[name] = _text(record, name, where)
         if "accepting_referrals" in extension:
             if not isinstance(extension["accepting_referrals"], bool):
-                raise RecordError(f"{where}.continuum.accepting_referrals: must be true or false")
+                raise RecordError(f"{where}.accepting_referrals: must be true or false")
             values["accepting_referrals"] = extension["accepting_referrals"]
         if "capacity_available" in extension:
             values["capacity_available"] = _whole_number(
-                extension["capacity_available"], f"{where}.continuum.capacity_available"
+                extension["capacity_available"], f"{where}.capacity_available"
             )
         if "referral_sla_hours" in extension:
             values["referral_sla_hours"] = _whole_number(
-                extension["referral_sla_hours"], f"{where}.continuum.referral_sla_hours"
+                extension["referral_sla_hours"], f"{where}.referral_sla_hours"
             )
         changed = self.changed
         self.changed = False
@@ -420,6 +448,10 @@ class _Importer:
             )
         if self.changed:
             self.rebuild.add(pk)
+            # last_modified is the service's or anything nested in it: the feed's own when it
+            # says, else now (a nested change does not save the service row).
+            Service.objects.filter(pk=pk).update(updated_at=given_last_modified or timezone.now())
+        self.record_unclassified = not stage
         self.changed = self.changed or changed
         return pk, created
 
@@ -623,11 +655,16 @@ def hsds_import(
     default_kind: str | None = None,
     default_stage: str | None = None,
     time_zone: str | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import HSDS JSON from a file or a folder (see the module docstring for the rules).
 
     Runs as the system: rows are written directly, without organisation-admin checks.
     Organisations first, then standalone locations, then services, so references resolve.
+    ``dry_run`` runs the whole import and rolls it back: the report says what would happen
+    and nothing (rows, audit events, outbox messages) is kept. ``progress(done, total)`` is
+    called after each top-level record.
     """
     importer = _Importer(
         default_kind=default_kind,
@@ -642,8 +679,17 @@ def hsds_import(
             importer.error(kind, _record_id(record), f"unknown record kind {kind!r}")
         else:
             records[kind].append(record)
-    for kind in RECORD_KINDS:
-        for record in records[kind]:
-            importer.run(kind, record)
-    importer.link_parents()
+    total = sum(len(batch) for batch in records.values())
+    with transaction.atomic():
+        done = 0
+        for kind in RECORD_KINDS:
+            for record in records[kind]:
+                importer.run(kind, record)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+        importer.link_parents()
+        if dry_run:
+            importer.report.dry_run = True
+            transaction.set_rollback(True)
     return importer.report
