@@ -191,7 +191,10 @@ _JSON = {200: OpenApiTypes.OBJECT}
 
 class HsdsRootApi(HsdsApi):
     @extend_schema(
-        responses=_JSON, description="The HSDS version and profile of this API.", tags=["hsds"]
+        operation_id="hsds_root",
+        responses=_JSON,
+        description="The HSDS version and profile of this API.",
+        tags=["hsds"],
     )
     def get(self, request):
         _parse(StrictQuerySerializer, request)
@@ -207,6 +210,7 @@ def _minimal_service(service) -> dict[str, Any]:
 
 class HsdsServiceListApi(HsdsApi):
     @extend_schema(
+        operation_id="hsds_services_list",
         parameters=[ServiceListParams],
         responses=_JSON,
         description="Services: their own fields, organisation and attributes; "
@@ -225,7 +229,12 @@ class HsdsServiceListApi(HsdsApi):
 
 
 class HsdsServiceApi(HsdsApi):
-    @extend_schema(responses=_JSON, description="A fully nested service.", tags=["hsds"])
+    @extend_schema(
+        operation_id="hsds_service_get",
+        responses=_JSON,
+        description="A fully nested service.",
+        tags=["hsds"],
+    )
     def get(self, request, id: str):
         _parse(StrictQuerySerializer, request)
         return Response(service_to_hsds(selectors.hsds_service_get(service_id=id)))
@@ -247,6 +256,7 @@ def _organization_renderer(*, full: bool, full_service: bool | None) -> Callable
 
 class HsdsOrganizationListApi(HsdsApi):
     @extend_schema(
+        operation_id="hsds_organizations_list",
         parameters=[OrganizationListParams],
         responses=_JSON,
         description="Organisations: their own fields and attributes; `full=true` with phones "
@@ -269,6 +279,7 @@ class HsdsOrganizationListApi(HsdsApi):
 
 class HsdsOrganizationApi(HsdsApi):
     @extend_schema(
+        operation_id="hsds_organization_get",
         parameters=[OrganizationParams],
         responses=_JSON,
         description="A fully nested organisation with its services (their own fields; "
@@ -299,6 +310,7 @@ def _place_full(place) -> dict[str, Any]:
 
 class HsdsServiceAtLocationListApi(HsdsApi):
     @extend_schema(
+        operation_id="hsds_service_at_locations_list",
         parameters=[ServiceAtLocationListParams],
         responses=_JSON,
         description="Services at their places: own fields with the location's and the "
@@ -318,7 +330,12 @@ class HsdsServiceAtLocationListApi(HsdsApi):
 
 
 class HsdsServiceAtLocationApi(HsdsApi):
-    @extend_schema(responses=_JSON, description="A fully nested service at a place.", tags=["hsds"])
+    @extend_schema(
+        operation_id="hsds_service_at_location_get",
+        responses=_JSON,
+        description="A fully nested service at a place.",
+        tags=["hsds"],
+    )
     def get(self, request, id: str):
         _parse(StrictQuerySerializer, request)
         place = selectors.hsds_service_at_location_get(service_at_location_id=id)
@@ -327,6 +344,7 @@ class HsdsServiceAtLocationApi(HsdsApi):
 
 class HsdsTaxonomyListApi(HsdsApi):
     @extend_schema(
+        operation_id="hsds_taxonomies_list",
         parameters=[SearchPageParams],
         responses=_JSON,
         description="The taxonomies the attributes use: Continuum's own.",
@@ -339,7 +357,9 @@ class HsdsTaxonomyListApi(HsdsApi):
 
 
 class HsdsTaxonomyApi(HsdsApi):
-    @extend_schema(responses=_JSON, description="A taxonomy.", tags=["hsds"])
+    @extend_schema(
+        operation_id="hsds_taxonomy_get", responses=_JSON, description="A taxonomy.", tags=["hsds"]
+    )
     def get(self, request, id: str):
         _parse(StrictQuerySerializer, request)
         return Response(selectors.hsds_taxonomy_get(taxonomy_id=id))
@@ -347,6 +367,7 @@ class HsdsTaxonomyApi(HsdsApi):
 
 class HsdsTaxonomyTermListApi(HsdsApi):
     @extend_schema(
+        operation_id="hsds_taxonomy_terms_list",
         parameters=[TaxonomyTermListParams],
         responses=_JSON,
         description="The terms of the Continuum taxonomy.",
@@ -365,7 +386,12 @@ class HsdsTaxonomyTermListApi(HsdsApi):
 
 
 class HsdsTaxonomyTermApi(HsdsApi):
-    @extend_schema(responses=_JSON, description="A taxonomy term.", tags=["hsds"])
+    @extend_schema(
+        operation_id="hsds_taxonomy_term_get",
+        responses=_JSON,
+        description="A taxonomy term.",
+        tags=["hsds"],
+    )
     def get(self, request, id: str):
         _parse(StrictQuerySerializer, request)
         return Response(term_to_hsds(selectors.hsds_taxonomy_term_get(term_id=id)))

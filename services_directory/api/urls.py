@@ -10,10 +10,10 @@ def _hsds(route: str, view: type, name: str) -> list:
     unslashed = extend_schema_view(get=extend_schema(exclude=True))(
         type(f"Unslashed{view.__name__}", (view,), {})
     )
-    paths = [path(f"hsds/{route}", view.as_view(), name=name)]
-    if route:
-        paths.append(path(f"hsds/{route.rstrip('/')}", unslashed.as_view()))
-    return paths
+    return [
+        path(f"hsds/{route}", view.as_view(), name=name),
+        path(f"hsds/{route}".rstrip("/"), unslashed.as_view()),
+    ]
 
 
 hsds_paths = [

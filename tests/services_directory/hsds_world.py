@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from services_directory.models import Language, Phone, Schedule, ServiceAtLocation
 from services_directory.services import (
@@ -56,12 +57,22 @@ def registry() -> Registry:
         if file.name == "openapi.json":
             continue
         contents = json.loads(file.read_text())
-        resources.append((SPEC + file.name, Resource.from_contents(contents)))
+        resources.append(
+            (SPEC + file.name, Resource.from_contents(contents, default_specification=DRAFT202012))
+        )
     for file in sorted((folder / "compiled").glob("*.json")):
         contents = json.loads(file.read_text())
-        resources.append((SPEC + "compiled/" + file.name, Resource.from_contents(contents)))
         resources.append(
-            (SPEC + "compiled/" + file.stem + "_list.json", Resource.from_contents(contents))
+            (
+                SPEC + "compiled/" + file.name,
+                Resource.from_contents(contents, default_specification=DRAFT202012),
+            )
+        )
+        resources.append(
+            (
+                SPEC + "compiled/" + file.stem + "_list.json",
+                Resource.from_contents(contents, default_specification=DRAFT202012),
+            )
         )
     return Registry().with_resources(resources)
 
