@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,12 +16,12 @@ from core.api.params import StrictBodySerializer, StrictQuerySerializer
 from core.api.schema import paginated
 from core.errors import NotFound, ValidationFailed
 from core.idempotency import answer_concerns, idempotent
-from referral import fhir
+from referral.fhir import selectors as fhir_selectors
+from referral.fhir.views import FhirJSONRenderer
 from referral.models import Contact, Pathway, ReferralStatus, Urgency
 from referral.reasons import OUTCOMES, reason_codes_published, reason_label
 from referral.selectors import referrals as selectors
 from referral.selectors.access import membership_of
-from referral.selectors.people import person_identity
 from referral.services import referrals as services
 from referral.workflow import transitions_open_to
 from services_directory.models import Service
@@ -350,23 +351,20 @@ class ReferralNotesApi(APIView):
 
 
 class ReferralFhirApi(APIView):
+    # JSON as the rest of the API, and application/fhir+json for FHIR clients asking for it.
+    renderer_classes = [JSONRenderer, FhirJSONRenderer]
+
     @extend_schema(
         responses={200: dict},
-        description="FHIR R4 (R4B-compatible) Bundle: ServiceRequest + Task. Identifying "
-        "data only where the reader may see it (and that read is audited).",
+        description="FHIR R4 collection Bundle (SDOH Clinical Care IG): the ServiceRequest, "
+        "its Task, and the resources they reference that you may read (a Patient only with "
+        "the fields a consent discloses, that read audited). The same resources as /fhir/.",
     )
     def get(self, request, referral_id):
         referral = selectors.referral_get(user=request.user, referral_id=referral_id)
-        identity = None
-        if referral.person is not None:
-            # Decides, decrypts and audits the read; None where the reader may not see it.
-            identity = person_identity(user=request.user, person=referral.person)
-            if identity and (identity.get("erased") or identity.get("unreadable")):
-                identity = None
-        bundle = fhir.referral_bundle(
-            referral,
-            identity=identity,
-            reason=selectors.referral_reason(user=request.user, referral=referral),
+        # The Patient in it is decided, decrypted and audited by ``person_identity``.
+        bundle = fhir_selectors.referral_bundle(
+            user=request.user, referral=referral, base=request.build_absolute_uri("/fhir/")
         )
         return Response(bundle, content_type="application/fhir+json")
 
