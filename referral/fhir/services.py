@@ -13,12 +13,15 @@ from django.db import transaction
 
 from audit.models import AuditAction
 from audit.services import audit_record
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from referral.fhir import mapping as m
 from referral.fhir.subscriptions import endpoint_refusal
 from referral.models import FhirSubscription, FhirSubscriptionStatus, Referral
 from referral.selectors.access import membership_of
 from referral.services.referrals import referral_transition
+
+# The transition API's fields and the Task elements that carry them.
+TASK_ELEMENTS = {"to": "status", "reason_code": "statusReason", "outcome": "output"}
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,18 @@ def task_update(*, actor, referral: Referral, change: TaskChange) -> Referral:
             errors={"status": [f"No step leads to {change.status}."]},
             code="illegal_transition",
         )
-    return referral_transition(
-        referral=referral,
-        actor=actor,
-        to=to,
-        reason_code=change.reason_code,
-        outcome=change.outcome,
-    )
+    try:
+        return referral_transition(
+            referral=referral,
+            actor=actor,
+            to=to,
+            reason_code=change.reason_code,
+            outcome=change.outcome,
+        )
+    except DomainError as error:
+        # The same error, naming the Task's elements instead of the API's fields.
+        error.errors = {TASK_ELEMENTS.get(k, k): v for k, v in error.errors.items()}
+        raise
 
 
 @transaction.atomic

@@ -143,7 +143,9 @@ def test_fhir_patient_has_the_given_name_only(net, given_name_only, client_for):
 
     assert response.status_code == 200
     [patient] = [
-        e["resource"] for e in response.json()["entry"] if e["resource"]["resourceType"] == "Patient"
+        e["resource"]
+        for e in response.json()["entry"]
+        if e["resource"]["resourceType"] == "Patient"
     ]
     assert patient["name"] == [{"use": "official", "given": ["Amira"]}]
     assert "birthDate" not in patient and "telecom" not in patient
