@@ -84,7 +84,8 @@ SERVICE_REQUEST_STATUS: dict[str, str] = {
     S.DISENGAGED: "revoked",
 }
 if WAITLISTED is not None:
-    SERVICE_REQUEST_STATUS[WAITLISTED] = "on-hold"
+    # The request stands while the person waits for a place; the Task is what is on hold.
+    SERVICE_REQUEST_STATUS[WAITLISTED] = "active"
 
 # SDOHCC Task status rule (as its sibling IGs state it, pa-taskrm-1): statusReason is
 # present for these statuses and only for these.
