@@ -221,6 +221,22 @@ def test_the_task_statuses_follow_the_mapping_with_reasons_outputs_and_forwardin
     assert request["basedOn"] == [{"reference": f"ServiceRequest/{referrals['forwarded'].pk}"}]
     assert request["priority"] == "routine"
     assert task("anonymous")["for"] == {"display": "Anonymous"}
+    # an identified referral under a consent is labelled; an anonymous one is not
+    assert {label["code"] for label in task("sent")["meta"]["security"]} == {
+        "R",
+        "42CFRPart2",
+        "NORDSCLCD",
+    }
+    assert task("sent")["for"] == {
+        "reference": f"Patient/{referrals['person'].pk}",
+        "display": "Blue",
+    }
+    assert "security" not in task("anonymous")["meta"]
+    coordinator_view = client_for(world.coordinator).get(f"/fhir/Task/{referrals['sent'].pk}")
+    assert coordinator_view.json()["for"] == {
+        "identifier": {"system": "urn:continuum:person", "value": str(referrals["person"].pk)},
+        "display": "Blue",
+    }
 
 
 @pytest.mark.parametrize("reader", ["provider", "officer", "coordinator"])
