@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B import get_fhir_model_class
 
 from audit.models import AuditEvent
@@ -496,3 +498,22 @@ def test_directory_resources_share_their_ids_with_the_directory(client_for, worl
     assert organization["name"] == "Clinic"
     for location in service.get("location", []):
         assert client.get(f"/fhir/{location['reference']}").status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["Task", "ServiceRequest"])
+def test_a_search_page_costs_the_same_queries_whatever_its_size(client_for, world, kind):
+    def refer(count):
+        for number in range(count):
+            person = person_create_for(world.officer, display_name=f"P{number}", given_name="A")
+            consent_create_for(world.officer, person, recipients=[world.clinic])
+            referral_sent(person, sender=world.officer, service=world.treatment)
+
+    client = client_for(world.provider)
+    refer(2)
+    client.get(f"/fhir/{kind}")  # warm: the token's first use writes
+    with CaptureQueriesContext(connection) as small:
+        assert len(client.get(f"/fhir/{kind}").json()["entry"]) == 2
+    refer(6)
+    with CaptureQueriesContext(connection) as large:
+        assert len(client.get(f"/fhir/{kind}").json()["entry"]) == 8
+    assert len(large) == len(small)
