@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,7 +16,7 @@ from core.api.schema import paginated
 from core.errors import NotFound, ValidationFailed
 from core.idempotency import answer_concerns, idempotent
 from referral.fhir import selectors as fhir_selectors
-from referral.fhir.views import FhirJSONRenderer
+from referral.fhir.views import FhirAcceptingNegotiation
 from referral.models import Contact, Pathway, ReferralStatus, Urgency
 from referral.reasons import OUTCOMES, reason_codes_published, reason_label
 from referral.selectors import referrals as selectors
@@ -351,8 +350,8 @@ class ReferralNotesApi(APIView):
 
 
 class ReferralFhirApi(APIView):
-    # JSON as the rest of the API, and application/fhir+json for FHIR clients asking for it.
-    renderer_classes = [JSONRenderer, FhirJSONRenderer]
+    # Answered as application/fhir+json, also to FHIR clients that ask for only that.
+    content_negotiation_class = FhirAcceptingNegotiation
 
     @extend_schema(
         responses={200: dict},

@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status as http
 from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -55,6 +56,20 @@ ISSUE_CODES = {
 class FhirJSONRenderer(JSONRenderer):
     media_type = FHIR_JSON
     format = "fhir"
+
+
+class FhirAcceptingNegotiation(DefaultContentNegotiation):
+    """For a JSON view that answers FHIR (the referral export): a client asking for
+    application/fhir+json gets the JSON renderer's answer instead of a 406 (the view sets the
+    FHIR content type itself). One renderer, so the OpenAPI document gains no ``format``."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            if FHIR_JSON in request.META.get("HTTP_ACCEPT", ""):
+                return renderers[0], renderers[0].media_type
+            raise
 
 
 class FhirJSONParser(StrictJSONParser):
