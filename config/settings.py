@@ -332,6 +332,9 @@ CONTINUUM_OUTBOX_SWEEP_SECONDS = float(os.environ.get("CONTINUUM_OUTBOX_SWEEP_SE
 CONTINUUM_OUTBOX_REDELIVER_SECONDS = float(
     os.environ.get("CONTINUUM_OUTBOX_REDELIVER_SECONDS", "60")
 )
+# Hosts a partner's FHIR rest-hook subscription may deliver to (referral.fhir.subscriptions):
+# "partner.example.org", "*.example.org" (and its subdomains), "127.0.0.1:8443". Empty: none.
+CONTINUUM_FHIR_SUBSCRIPTION_HOSTS = env_list("CONTINUUM_FHIR_SUBSCRIPTION_HOSTS", [])
 CONTINUUM_OUTBOX_RETENTION_DAYS = int(os.environ.get("CONTINUUM_OUTBOX_RETENTION_DAYS", "14"))
 if CONTINUUM_OUTBOX_SWEEP_SECONDS <= 0 or CONTINUUM_OUTBOX_REDELIVER_SECONDS <= 0:
     raise ImproperlyConfigured(

@@ -14,6 +14,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
 from referral import crypto, reasons
+from referral.fhir.subscriptions import subscriptions_notify
 from referral.models import (
     Contact,
     Notification,
@@ -209,6 +210,7 @@ def referral_create(
         organization=receiving,
         message=f"New {referral.get_urgency_display().lower()} referral to {service.name}.",
     )
+    subscriptions_notify(referral=referral)
     return referral, True
 
 
@@ -468,6 +470,7 @@ def referral_transition(
             f"{referral.get_status_display().lower()}."
         ),
     )
+    subscriptions_notify(referral=referral)
     return referral
 
 
