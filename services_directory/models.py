@@ -8,6 +8,7 @@ location time zone) are extensions, exported under a ``continuum`` key.
 
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 import zoneinfo
@@ -24,8 +25,14 @@ MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    # available_timezones() walks the zone database on disk: once per process, not per row.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in _iana_zones():
         raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin).")
 
 
