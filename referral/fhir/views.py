@@ -526,7 +526,7 @@ class SubscriptionListApi(FhirView):
         if membership is None:
             raise NotFound()
         endpoint, role, reason = _subscription_input(request.data, membership.organization_id)
-        item = services.subscription_create(
+        item, created = services.subscription_create(
             actor=request.user,
             endpoint=endpoint,
             role=role,
