@@ -533,9 +533,8 @@ class SubscriptionListApi(FhirView):
             reason=reason,
             server_base=base_url(request),
         )
-        response = self.render(
-            subscription_resource(item, base_url(request)), http.HTTP_201_CREATED
-        )
+        answer = http.HTTP_201_CREATED if created else http.HTTP_200_OK
+        response = self.render(subscription_resource(item, base_url(request)), answer)
         response["Location"] = f"{base_url(request)}Subscription/{item.pk}"
         return response
 
