@@ -8,6 +8,7 @@ and turns ``DJANGO_DEBUG`` off; with those set ``manage.py check --deploy`` is c
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -263,6 +264,15 @@ REST_KNOX = {
 
 # Emergency access (42 CFR Part 2 §2.51): how long a provider's "break the glass" lasts.
 CONTINUUM_EMERGENCY_ACCESS_MINUTES = env_int("CONTINUUM_EMERGENCY_ACCESS_MINUTES", 60)
+
+# The directory as HSDS 3.0 (/api/v1/hsds/): readable without an account when true, since a
+# directory of services is public information; otherwise signed-in members only.
+CONTINUUM_HSDS_PUBLIC = env_bool("CONTINUUM_HSDS_PUBLIC", default=False)
+# Extra taxonomy terms that give an imported service its stage (services_directory.hsds.
+# taxonomy.STAGE_TERMS): a JSON object of term code or name -> stage.
+CONTINUUM_HSDS_STAGE_TERMS: dict[str, str] = json.loads(
+    os.environ.get("CONTINUUM_HSDS_STAGE_TERMS", "{}")
+)
 
 # Two-factor sign-in (django-otp TOTP + recovery codes) for coordinators, org admins and
 # superusers; on by default in production, off in the embedded demo.

@@ -93,6 +93,13 @@ def referral_create(
     in_task_force = _task_force_for(
         organization=organization, service=service, wanted=task_force, parent=parent
     )
+    if not service.classified:
+        raise ValidationFailed(
+            "This service has no stage yet: its organisation must classify it before it "
+            "takes referrals.",
+            errors={"to_service": ["Unclassified: no stage."]},
+            code="service_unclassified",
+        )
     if not service.accepting_referrals or service.status != ServiceStatus.ACTIVE:
         raise Conflict(
             "This service does not accept referrals now.",

@@ -12,7 +12,12 @@ from fhir.resources.R4B.bundle import Bundle
 from audit.models import AuditEvent
 from referral.models import Notification, Referral, ReferralEvent
 from referral.services.referrals import referral_transition
-from tests.factories import consent_create_for, person_create_for, referral_sent
+from tests.factories import (
+    ServiceFactory,
+    consent_create_for,
+    person_create_for,
+    referral_sent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -326,3 +331,19 @@ def test_the_same_move_by_someone_else_or_a_different_illegal_move_stays_409(cli
     assert declined.status_code == 409
     assert Referral.objects.get(pk=referral_id).status == "accepted"
     assert ReferralEvent.objects.filter(referral_id=referral_id).count() == 2
+
+
+def test_a_referral_to_an_unclassified_service_is_a_400_naming_it(client_for, world):
+    # given a service imported without a stage, accepting referrals
+    unclassified = ServiceFactory(organization=world.clinic, name="Imported", stage="")
+    before = (Referral.objects.count(), AuditEvent.objects.count())
+
+    # when the officer refers someone to it
+    response = create(client_for(world.officer), world, to_service=str(unclassified.pk))
+
+    # then it is refused with its own code, and nothing is written
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "service_unclassified"
+    assert "to_service" in body["errors"]
+    assert (Referral.objects.count(), AuditEvent.objects.count()) == before
