@@ -298,20 +298,16 @@ def consent(item: Consent, *, patient_visible: bool, disclosed: bool) -> Resourc
 def organization(item: Organization) -> Resource:
     """From the directory; the id is the one HSDS uses."""
     type_code = m.ORGANIZATION_TYPES.get(item.kind, "other")
+    codings = [_coding(m.ORGANIZATION_TYPE, type_code)]
+    if item.kind:  # an imported organisation may have no kind yet
+        codings.append(_coding(m.LOCAL_ORGANIZATION_KIND, item.kind, item.get_kind_display()))
     resource: Resource = {
         "resourceType": "Organization",
         "id": str(item.pk),
         "meta": _meta(None, item.updated_at),
         "identifier": [{"system": f"{m.LOCAL}:organization", "value": str(item.pk)}],
         "active": True,
-        "type": [
-            {
-                "coding": [
-                    _coding(m.ORGANIZATION_TYPE, type_code),
-                    _coding(m.LOCAL_ORGANIZATION_KIND, item.kind, item.get_kind_display()),
-                ]
-            }
-        ],
+        "type": [{"coding": codings}],
         "name": item.name,
     }
     if item.alternate_name:
@@ -336,15 +332,16 @@ def healthcare_service(item: Service, *, location_ids: list[Any]) -> Resource:
         "identifier": [{"system": m.LOCAL_SERVICE, "value": str(item.pk)}],
         "active": item.status == ServiceStatus.ACTIVE,
         "providedBy": ref("Organization", item.organization_id),
-        "category": [
+        "name": item.name,
+        "appointmentRequired": False,
+    }
+    if item.stage:  # an imported service may be unclassified: no stage yet
+        resource["category"] = [
             {
                 "coding": [_coding(m.LOCAL_STAGE, item.stage, item.get_stage_display())],
                 "text": item.get_stage_display(),
             }
-        ],
-        "name": item.name,
-        "appointmentRequired": False,
-    }
+        ]
     if item.description:
         resource["comment"] = item.description
     if location_ids:
