@@ -16,6 +16,7 @@ from referral.reasons import OUTCOMES, reason_label
 TASK_STATUS = {
     ReferralStatus.SENT: "requested",
     ReferralStatus.ACCEPTED: "accepted",
+    ReferralStatus.WAITLISTED: "on-hold",  # accepted, waiting for a place
     ReferralStatus.ENGAGED: "in-progress",
     ReferralStatus.COMPLETED: "completed",
     ReferralStatus.FORWARDED: "completed",
@@ -27,6 +28,7 @@ TASK_STATUS = {
 SERVICE_REQUEST_STATUS = {
     ReferralStatus.SENT: "active",
     ReferralStatus.ACCEPTED: "active",
+    ReferralStatus.WAITLISTED: "active",
     ReferralStatus.ENGAGED: "active",
     ReferralStatus.COMPLETED: "completed",
     ReferralStatus.FORWARDED: "completed",

@@ -198,6 +198,7 @@ class Urgency(models.TextChoices):
 class ReferralStatus(models.TextChoices):
     SENT = "sent", "Sent"
     ACCEPTED = "accepted", "Accepted"
+    WAITLISTED = "waitlisted", "Waiting for a place"
     ENGAGED = "engaged", "Engaged"
     COMPLETED = "completed", "Completed"
     DISENGAGED = "disengaged", "Disengaged (lost to follow-up)"
@@ -259,6 +260,10 @@ class Referral(models.Model):
     # every party sees, kept here so that lists need no event lookups.
     status_reason_code = models.CharField(max_length=32, blank=True)
     outcome = models.CharField(max_length=16, blank=True)
+    # While waitlisted: when the service expects to start, and the person's place in its
+    # queue if it keeps one (both set by the move to waitlisted; status only, no clinical data).
+    expected_start = models.DateField(null=True, blank=True)
+    waitlist_position = models.PositiveIntegerField(null=True, blank=True)
     sla_due_at = models.DateTimeField(help_text="When a referral still sent expires.")
     # When this person's way along the continuum began: the originating contact, else the
     # first referral of the forwarding chain, else this referral. Flows measure "time from
@@ -315,6 +320,8 @@ class ReferralEvent(models.Model):
     # From the published code set of ``to_status`` (``referral.reasons``); seen by every party.
     reason_code = models.CharField(max_length=32, blank=True)
     outcome = models.CharField(max_length=16, blank=True, help_text="For completed.")
+    expected_start = models.DateField(null=True, blank=True, help_text="For waitlisted.")
+    waitlist_position = models.PositiveIntegerField(null=True, blank=True)
     # The optional free-text note, sealed (see Referral.reason_enc); read by the receiving
     # organisation when it wrote it, by both ends when the sender wrote it, never by
     # coordinators.

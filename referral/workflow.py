@@ -7,6 +7,8 @@ sent -> accepted -> engaged -> completed
   |-> declined (coded reason required, ``referral.reasons``; the sender is told and can re-refer)
   |-> expired (no answer within the service's SLA; coordinators are alerted)
 sent|accepted -> withdrawn (by the sender)
+accepted -> waitlisted -> engaged   (waitlisted -> disengaged | withdrawn): accepted, waiting
+  for a place, with the date the service expects to start (``expected_start``)
 """
 
 from __future__ import annotations
@@ -32,12 +34,16 @@ TRANSITIONS: dict[tuple[str, str], Side] = {
     (S.ACCEPTED, S.ENGAGED): Side.RECEIVER,
     (S.ACCEPTED, S.FORWARDED): Side.RECEIVER,
     (S.ACCEPTED, S.WITHDRAWN): Side.SENDER,
+    (S.ACCEPTED, S.WAITLISTED): Side.RECEIVER,
+    (S.WAITLISTED, S.ENGAGED): Side.RECEIVER,
+    (S.WAITLISTED, S.DISENGAGED): Side.RECEIVER,
+    (S.WAITLISTED, S.WITHDRAWN): Side.SENDER,
     (S.ENGAGED, S.COMPLETED): Side.RECEIVER,
     (S.ENGAGED, S.DISENGAGED): Side.RECEIVER,
     (S.ENGAGED, S.FORWARDED): Side.RECEIVER,
 }
 
-OPEN = frozenset({S.SENT, S.ACCEPTED, S.ENGAGED})
+OPEN = frozenset({S.SENT, S.ACCEPTED, S.WAITLISTED, S.ENGAGED})
 CLOSED = frozenset(set(S) - OPEN)
 
 

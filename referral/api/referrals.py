@@ -59,7 +59,15 @@ class ReferralOutput(serializers.Serializer):
     parent = serializers.UUIDField(source="parent_id", allow_null=True)
     reason = serializers.SerializerMethodField()
     status_reason = serializers.SerializerMethodField()
-    outcome = serializers.CharField(allow_blank=True)
+    outcome = serializers.CharField(
+        allow_blank=True, help_text="Of a completion: successful or not_successful."
+    )
+    expected_start = serializers.DateField(
+        allow_null=True, help_text="While waitlisted: when the service expects to start."
+    )
+    waitlist_position = serializers.IntegerField(
+        allow_null=True, help_text="While waitlisted: the place in the service's queue, if kept."
+    )
     relation = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
 
@@ -147,6 +155,16 @@ class TransitionInput(StrictBodySerializer):
         required=False, help_text="The next service, when forwarding."
     )
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    expected_start = serializers.DateField(
+        required=False,
+        help_text="Required for waitlisted: the date the service expects to start.",
+    )
+    waitlist_position = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=100000,
+        help_text="For waitlisted, when the service keeps a queue: the person's place in it.",
+    )
 
 
 class ReferralListParams(StrictQuerySerializer):
@@ -163,6 +181,7 @@ class EventOutput(serializers.Serializer):
     reason_code = serializers.CharField(allow_blank=True)
     reason_label = serializers.CharField(allow_blank=True)
     outcome = serializers.CharField(allow_blank=True)
+    expected_start = serializers.DateField(allow_null=True)
     reason = serializers.CharField(
         allow_null=True, help_text="The note, where you may read it (else null)."
     )
@@ -296,6 +315,8 @@ class ReferralTransitionApi(APIView):
             outcome=values.get("outcome", ""),
             forward_to=forward_to,
             forward_urgency=values.get("urgency"),
+            expected_start=values.get("expected_start"),
+            waitlist_position=values.get("waitlist_position"),
         )
         referral = selectors.referral_get(user=request.user, referral_id=referral_id)
         return Response(_render(request, referral))

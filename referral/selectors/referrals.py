@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import QuerySet
 
@@ -183,6 +183,7 @@ class EventView:
     reason_code: str
     reason_label: str
     outcome: str
+    expected_start: date | None
     reason: str | None
     created_at: datetime
     organization: object | None
@@ -213,6 +214,7 @@ def referral_event_views(*, user, referral: Referral) -> list[EventView]:
                 reason_code=event.reason_code,
                 reason_label=reasons.reason_label(event.to_status, event.reason_code),
                 outcome=event.outcome,
+                expected_start=event.expected_start,
                 reason=note,
                 created_at=event.created_at,
                 organization=event.organization,

@@ -5,7 +5,7 @@ that transaction and leave after commit."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -340,6 +340,8 @@ def referral_transition(
     outcome: str = "",
     forward_to: Service | None = None,
     forward_urgency: str | None = None,
+    expected_start: date | None = None,
+    waitlist_position: int | None = None,
 ) -> Referral:
     """Move a referral to ``to``. An illegal move is a 409 and changes nothing; repeating
     the move that put the referral where it is (same actor, same state) returns it unchanged.
@@ -349,6 +351,8 @@ def referral_transition(
     needs an ``outcome`` (and a code when not successful). ``reason`` is an optional note,
     sealed at rest and read by fewer people than the code (``referral.selectors``).
     Forwarding makes the child referral to ``forward_to`` in the same transaction.
+    Putting on the waiting list needs ``expected_start`` (and takes ``waitlist_position``
+    when the service keeps one); the service's current wait is kept up to date with it.
     """
     # The row lock makes concurrent transitions queue: the second sees the first's result.
     referral = (
@@ -398,6 +402,7 @@ def referral_transition(
         raise ValidationFailed(
             "Forwarding needs the next service.", errors={"to_service": ["Required to forward."]}
         )
+    _clean_waitlist(to=to, expected_start=expected_start, position=waitlist_position)
 
     now = timezone.now()
     from_status = referral.status
@@ -406,7 +411,19 @@ def referral_transition(
     referral.status_changed_at = now
     referral.status_reason_code = reason_code
     referral.outcome = outcome
-    referral.save(update_fields=["status", "status_changed_at", "status_reason_code", "outcome"])
+    waiting = to == ReferralStatus.WAITLISTED
+    referral.expected_start = expected_start if waiting else None
+    referral.waitlist_position = waitlist_position if waiting else None
+    referral.save(
+        update_fields=[
+            "status",
+            "status_changed_at",
+            "status_reason_code",
+            "outcome",
+            "expected_start",
+            "waitlist_position",
+        ]
+    )
     event = ReferralEvent.objects.create(
         referral=referral,
         actor=actor,
@@ -415,6 +432,8 @@ def referral_transition(
         to_status=to,
         reason_code=reason_code,
         outcome=outcome,
+        expected_start=referral.expected_start,
+        waitlist_position=referral.waitlist_position,
         created_at=now,
         seconds_in_previous=_seconds(now - previous_change),
         seconds_since_journey_start=_seconds(now - referral.journey_started_at),
@@ -439,9 +458,12 @@ def referral_transition(
             "to": to,
             "reason_code": reason_code,
             "outcome": outcome,
+            "expected_start": expected_start.isoformat() if waiting else None,
             "fields": ["reason"] if reason else [],
         },
     )
+    if ReferralStatus.WAITLISTED in (from_status, to):
+        service_waiting_update(service=referral.to_service)
     if to == ReferralStatus.FORWARDED:
         referral_create(
             sender=actor,
@@ -456,12 +478,73 @@ def referral_transition(
         referral=referral,
         event=event,
         organization=referral.sender_organization,
-        message=(
-            f"Your referral to {referral.to_service.name} is now "
-            f"{referral.get_status_display().lower()}."
-        ),
+        message=_status_message(referral),
     )
     return referral
+
+
+def _clean_waitlist(*, to: str, expected_start: date | None, position: int | None) -> None:
+    if to != ReferralStatus.WAITLISTED:
+        if expected_start is not None or position is not None:
+            field = "expected_start" if expected_start is not None else "waitlist_position"
+            raise ValidationFailed(
+                "Only a move to the waiting list has an expected start.",
+                errors={field: [f"Not for {to}."]},
+            )
+        return
+    if expected_start is None:
+        raise ValidationFailed(
+            "The waiting list needs the expected start date.",
+            errors={"expected_start": ["Required to put on the waiting list."]},
+        )
+    if expected_start < timezone.now().date() - timedelta(days=1):
+        raise ValidationFailed(
+            "The expected start is in the past.",
+            errors={"expected_start": ["Today or later."]},
+        )
+    if position is not None and position < 1:
+        raise ValidationFailed(
+            "A place on the list counts from 1.", errors={"waitlist_position": ["1 or more."]}
+        )
+
+
+def service_waiting_update(*, service: Service) -> None:
+    """Keep the service's current wait (what the directory shows): how many wait for a place
+    now, and the median days from joining its list to the expected start. Called inside the
+    transaction of every move onto or off the list, with the service row locked so that
+    concurrent moves count each other."""
+    Service.objects.select_for_update().filter(pk=service.pk).values_list("pk").first()
+    waits = sorted(
+        (expected - joined.date()).days
+        for joined, expected in Referral.objects.filter(
+            to_service=service, status=ReferralStatus.WAITLISTED, expected_start__isnull=False
+        ).values_list("status_changed_at", "expected_start")
+    )
+    count = len(waits)
+    median = None
+    if waits:
+        middle = count // 2
+        median = waits[middle] if count % 2 else (waits[middle - 1] + waits[middle]) // 2
+        median = max(0, median)
+    Service.objects.filter(pk=service.pk).update(waiting_count=count, current_wait_days=median)
+
+
+def _status_message(referral: Referral) -> str:
+    """What the sender is told: the status, the outcome or coded reason, and for the
+    waiting list the expected start (codes and dates only, never a note)."""
+    service = referral.to_service.name
+    if referral.status == ReferralStatus.WAITLISTED:
+        return (
+            f"Your referral to {service} is waiting for a place, expected from "
+            f"{referral.expected_start:%d %b %Y}."
+        )
+    message = f"Your referral to {service} is now {referral.get_status_display().lower()}"
+    if referral.outcome:
+        message += f": {reasons.OUTCOMES[referral.outcome].lower()}"
+    label = reasons.reason_label(referral.status, referral.status_reason_code)
+    if label:
+        message += f" ({label.lower()})"
+    return message + "."
 
 
 def _is_repeat(*, referral: Referral, actor, to: str) -> bool:

@@ -11,6 +11,7 @@ the People API, where each read is audited; these pages never carry them.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
@@ -44,6 +45,7 @@ DIRECTIONS = ("received", "sent")
 ACTION_LABELS = {
     ReferralStatus.ACCEPTED: gettext_lazy("Accept"),
     ReferralStatus.DECLINED: gettext_lazy("Decline…"),
+    ReferralStatus.WAITLISTED: gettext_lazy("Put on the waiting list…"),
     ReferralStatus.ENGAGED: gettext_lazy("Record engagement"),
     ReferralStatus.COMPLETED: gettext_lazy("Complete"),
     ReferralStatus.DISENGAGED: gettext_lazy("Record lost to follow-up…"),
@@ -237,6 +239,13 @@ def _int_or_none(value) -> int | None:
         return None
 
 
+def _date_or_none(value) -> date | None:
+    try:
+        return date.fromisoformat((value or "").strip()) if value else None
+    except ValueError:
+        return None
+
+
 def _uuid_or_none(value) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
@@ -285,6 +294,7 @@ def _render_referral(
                 "needs_code": to in CODE_REQUIRED,
                 "outcomes": list(OUTCOMES.items()) if to == ReferralStatus.COMPLETED else [],
                 "forwards": to == ReferralStatus.FORWARDED,
+                "waits": to == ReferralStatus.WAITLISTED,
             }
             for to in moves
         ],
@@ -292,6 +302,7 @@ def _render_referral(
         "status_reason_label": REASON_CODES.get(referral.status, {}).get(
             referral.status_reason_code, ""
         ),
+        "outcome_label": OUTCOMES.get(referral.outcome, ""),
         "forward_services": (
             services_to_refer_to(organization_id=membership.organization_id).exclude(
                 pk=referral.to_service_id
@@ -377,6 +388,8 @@ def referral_transition_page(request, referral_id):
             reason_code=form.get("reason_code", "")[:32],
             outcome=form.get("outcome", "")[:16],
             forward_to=forward_to,
+            expected_start=_date_or_none(form.get("expected_start")),
+            waitlist_position=_int_or_none(form.get("waitlist_position")),
         )
     except DomainError as exc:  # nothing changed: the page as it is, and why (400, 409)
         return _render_referral(request, referral, problem=_error_text(exc), status=exc.http_status)
