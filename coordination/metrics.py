@@ -1,0 +1,395 @@
+"""The outcome metrics deflection programmes are judged by (``GET /api/v1/metrics/``), each
+for a scope and period and per pathway, defined in ``docs/metrics.md``.
+
+Everything is counted in the database with a handful of GROUP BY queries over the referrals
+made in the period (a cohort), their events and the period's contacts; medians are read from
+the two middle rows of a window-function ranking. Nothing loops over rows in Python.
+
+Published numbers follow the flows' small-cell rule (``coordination.flows.suppression``):
+every count is ``"<5"`` or rounded to a multiple of 5; a share is computed from its published
+numerator and denominator (so it says nothing the counts do not), and is null when either is
+suppressed; a median needs a group of at least 5.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Window,
+)
+from django.db.models.functions import RowNumber, TruncDate
+
+from coordination.flows.periods import day_start
+from coordination.flows.suppression import SMALL_CELL, SUPPRESSION_RULE, published_count
+from referral.models import Contact, Pathway, Referral, ReferralEvent, ReferralStatus
+from referral.reasons import NOT_SUCCESSFUL
+from services_directory.models import Stage
+
+HOUR, DAY = 3600, 86400
+TREATMENT = Stage.TREATMENT.value
+S = ReferralStatus
+# HEDIS IET: initiation within 14 days of the index episode, engagement within 34 days of
+# initiation; 14 + 34 days must have passed for a referral to count in the engagement share.
+INITIATION_DAYS, ENGAGEMENT_DAYS = 14, 34
+RETENTION_DAYS = (30, 90)
+TOTAL = "all"
+
+SHARES = (
+    "referral_acceptance_rate",
+    "treatment_entry_same_day_share",
+    "treatment_entry_within_72h_share",
+    "treatment_initiation_14d_share",
+    "treatment_engagement_34d_share",
+    "retention_30d_share",
+    "retention_90d_share",
+    "repeat_contact_share",
+)
+MEDIANS = ("median_hours_to_accept", "median_days_waitlisted")
+METRICS = (
+    "contacts",
+    "referrals",
+    *SHARES[:5],
+    "median_hours_to_accept",
+    *SHARES[5:7],
+    "unsuccessful_reasons",
+    "decline_reasons",
+    "repeat_contact_share",
+    "median_days_waitlisted",
+)
+
+
+def _lost_within(seconds: int) -> Exists:
+    """The engaged event's referral left care (lost to follow-up, or completed without
+    success) within ``seconds`` of that engagement."""
+    return Exists(
+        ReferralEvent.objects.filter(
+            referral_id=OuterRef("referral_id"),
+            seconds_since_journey_start__lte=OuterRef("seconds_since_journey_start") + seconds,
+        ).filter(Q(to_status=S.DISENGAGED) | Q(to_status=S.COMPLETED, outcome=NOT_SUCCESSFUL))
+    )
+
+
+def cohort(
+    *,
+    organization_ids: Iterable[uuid.UUID],
+    task_force_id: int | None,
+    since: date,
+    until: date,
+    pathway: str | None,
+) -> QuerySet[Referral]:
+    """The referrals made in ``[since, until)`` in the scope: those made in the task force,
+    else those an organisation of ``organization_ids`` sent or received."""
+    referrals = Referral.objects.filter(
+        created_at__gte=day_start(since), created_at__lt=day_start(until)
+    )
+    if task_force_id is not None:
+        referrals = referrals.filter(task_force_id=task_force_id)
+    else:
+        ids = list(organization_ids)
+        referrals = referrals.filter(
+            Q(sender_organization_id__in=ids) | Q(receiving_organization_id__in=ids)
+        )
+    if pathway:
+        referrals = referrals.filter(pathway=pathway)
+    return referrals
+
+
+def _cohort_counts(referrals: QuerySet[Referral], now: datetime) -> dict[str, dict[str, int]]:
+    """Per pathway: referrals made, and the treatment referrals whose windows have passed."""
+    treatment = Q(stage=TREATMENT)
+    today = day_start(now.date())
+    rows = (
+        referrals.values("pathway")
+        .annotate(
+            referrals=Count("id"),
+            t_same_day=Count("id", filter=treatment & Q(journey_started_at__lt=today)),
+            t_72h=Count(
+                "id", filter=treatment & Q(journey_started_at__lte=now - timedelta(hours=72))
+            ),
+            t_14d=Count(
+                "id",
+                filter=treatment & Q(journey_started_at__lte=now - timedelta(days=INITIATION_DAYS)),
+            ),
+            t_34d=Count(
+                "id",
+                filter=treatment
+                & Q(
+                    journey_started_at__lte=now - timedelta(days=INITIATION_DAYS + ENGAGEMENT_DAYS)
+                ),
+            ),
+        )
+        .order_by()
+    )
+    return {row.pop("pathway"): row for row in rows}
+
+
+def _event_counts(referrals: QuerySet[Referral], now: datetime) -> dict[str, dict[str, int]]:
+    """Per pathway: acceptances, treatment entries meeting each window, engagements whose
+    retention windows have passed and those retained."""
+    engaged = Q(to_status=S.ENGAGED)
+    entry = engaged & Q(referral__stage=TREATMENT)
+    j = "seconds_since_journey_start"
+    events = ReferralEvent.objects.filter(referral__in=referrals.values("pk")).annotate(
+        entry_day=TruncDate("created_at", tzinfo=UTC),
+        journey_day=TruncDate("referral__journey_started_at", tzinfo=UTC),
+        pathway=F("referral__pathway"),
+    )
+    today = day_start(now.date())
+    counts: dict[str, Any] = {
+        "accepted": Count("id", filter=Q(to_status=S.ACCEPTED)),
+        "e_same_day": Count(
+            "id",
+            filter=entry & Q(entry_day=F("journey_day"), referral__journey_started_at__lt=today),
+        ),
+        "e_72h": Count(
+            "id",
+            filter=entry
+            & Q(**{f"{j}__lte": 72 * HOUR})
+            & Q(referral__journey_started_at__lte=now - timedelta(hours=72)),
+        ),
+        "e_14d": Count(
+            "id",
+            filter=entry
+            & Q(**{f"{j}__lte": INITIATION_DAYS * DAY})
+            & Q(referral__journey_started_at__lte=now - timedelta(days=INITIATION_DAYS)),
+        ),
+        "e_34d": Count(
+            "id",
+            filter=entry
+            & Q(**{f"{j}__lte": INITIATION_DAYS * DAY})
+            & Q(
+                referral__journey_started_at__lte=now
+                - timedelta(days=INITIATION_DAYS + ENGAGEMENT_DAYS)
+            )
+            & ~_lost_within(ENGAGEMENT_DAYS * DAY),
+        ),
+    }
+    for days in RETENTION_DAYS:
+        passed = engaged & Q(created_at__lte=now - timedelta(days=days))
+        counts[f"engaged_{days}d"] = Count("id", filter=passed)
+        counts[f"retained_{days}d"] = Count("id", filter=passed & ~_lost_within(days * DAY))
+    rows = events.values("pathway").annotate(**counts).order_by()
+    return {row.pop("pathway"): row for row in rows}
+
+
+def _reason_counts(referrals: QuerySet[Referral]) -> dict[str, dict[tuple[str, str], int]]:
+    rows = (
+        ReferralEvent.objects.filter(referral__in=referrals.values("pk"))
+        .filter(
+            Q(to_status__in=[S.DECLINED, S.DISENGAGED])
+            | Q(to_status=S.COMPLETED, outcome=NOT_SUCCESSFUL)
+        )
+        .values_list("referral__pathway", "to_status", "reason_code")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    for pathway, status, code, n in rows:
+        counts[pathway][(status, code)] += n
+    return counts
+
+
+def _medians(events: QuerySet[ReferralEvent], field: str) -> dict[str, float | None]:
+    """Exact medians of ``field`` per pathway and overall (``TOTAL``), from the middle rows of
+    a ranking in the database: groups under ``SMALL_CELL`` get None."""
+    ranked = (
+        events.filter(**{f"{field}__isnull": False})
+        .annotate(
+            pathway=F("referral__pathway"),
+            by_pathway=Window(
+                RowNumber(),
+                partition_by=[F("referral__pathway")],
+                order_by=[F(field).asc(), F("id").asc()],
+            ),
+            overall=Window(RowNumber(), order_by=[F(field).asc(), F("id").asc()]),
+            in_pathway=Window(Count("id"), partition_by=[F("referral__pathway")]),
+            in_all=Window(Count("id")),
+        )
+        .values_list("pathway", field, "by_pathway", "overall", "in_pathway", "in_all")
+    )
+    middle: dict[str, list[int]] = defaultdict(list)
+    sizes: dict[str, int] = {}
+
+    def is_middle(rank: int, n: int) -> bool:
+        return rank in {(n + 1) // 2, (n + 2) // 2}
+
+    # Only the middle rows leave the database (two per group at most): the filter on the
+    # window columns is applied around the ranking query.
+    wanted = ranked.filter(
+        Q(by_pathway=(F("in_pathway") + 1) / 2)
+        | Q(by_pathway=(F("in_pathway") + 2) / 2)
+        | Q(overall=(F("in_all") + 1) / 2)
+        | Q(overall=(F("in_all") + 2) / 2)
+    )
+    for pathway, value, by_pathway, overall, in_pathway, in_all in wanted:
+        sizes[pathway], sizes[TOTAL] = in_pathway, in_all
+        if is_middle(by_pathway, in_pathway):
+            middle[pathway].append(value)
+        if is_middle(overall, in_all):
+            middle[TOTAL].append(value)
+    return {
+        key: (sum(values) / len(values) if sizes[key] >= SMALL_CELL else None)
+        for key, values in middle.items()
+    }
+
+
+def _contact_counts(
+    contacts: QuerySet[Contact],
+) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Per pathway and overall: contacts, people contacted, and people contacted again."""
+
+    def again(same_pathway: bool) -> Exists:
+        others = contacts.filter(person_id=OuterRef("person_id")).exclude(pk=OuterRef("pk"))
+        if same_pathway:
+            others = others.filter(pathway=OuterRef("pathway"))
+        return Exists(others)
+
+    people = Q(person__isnull=False)
+    rows = (
+        contacts.values("pathway")
+        .annotate(
+            contacts=Count("id"),
+            people=Count("person_id", distinct=True, filter=people),
+            repeat=Count("person_id", distinct=True, filter=people & again(True)),
+        )
+        .order_by()
+    )
+    per_pathway = {row.pop("pathway"): row for row in rows}
+    overall = contacts.aggregate(
+        people=Count("person_id", distinct=True, filter=people),
+        repeat=Count("person_id", distinct=True, filter=people & again(False)),
+    )
+    return per_pathway, overall
+
+
+def _share(numerator: int, denominator: int) -> dict[str, Any]:
+    top, bottom = published_count(numerator), published_count(denominator)
+    share = None
+    if isinstance(top, int) and isinstance(bottom, int) and bottom:
+        share = round(top / bottom, 3)
+    return {"share": share, "count": top, "of": bottom}
+
+
+def _reasons(counts: dict[tuple[str, str], int], status: str) -> dict[str, int | str]:
+    return {code: published_count(n) for (st, code), n in sorted(counts.items()) if st == status}
+
+
+def _published(
+    true: dict[str, int],
+    reasons: dict[tuple[str, str], int],
+    accept_median: float | None,
+    wait_median: float | None,
+) -> dict[str, Any]:
+    g = defaultdict(int, true)
+    return {
+        "contacts": published_count(g["contacts"]),
+        "referrals": published_count(g["referrals"]),
+        "referral_acceptance_rate": _share(g["accepted"], g["referrals"]),
+        "median_hours_to_accept": None if accept_median is None else round(accept_median / HOUR, 1),
+        "treatment_entry_same_day_share": _share(g["e_same_day"], g["t_same_day"]),
+        "treatment_entry_within_72h_share": _share(g["e_72h"], g["t_72h"]),
+        "treatment_initiation_14d_share": _share(g["e_14d"], g["t_14d"]),
+        "treatment_engagement_34d_share": _share(g["e_34d"], g["t_34d"]),
+        "retention_30d_share": _share(g["retained_30d"], g["engaged_30d"]),
+        "retention_90d_share": _share(g["retained_90d"], g["engaged_90d"]),
+        "unsuccessful_reasons": {
+            "completed": _reasons(reasons, S.COMPLETED),
+            "disengaged": _reasons(reasons, S.DISENGAGED),
+        },
+        "decline_reasons": _reasons(reasons, S.DECLINED),
+        "repeat_contact_share": _share(g["repeat"], g["people"]),
+        "median_days_waitlisted": None if wait_median is None else round(wait_median / DAY, 1),
+    }
+
+
+def metrics_compute(
+    *,
+    organization_ids: Iterable[uuid.UUID],
+    task_force_id: int | None,
+    since: date,
+    until: date,
+    pathway: str | None = None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The published metrics of a scope for ``[since, until)``, overall and per pathway."""
+    organization_ids = list(organization_ids)
+    referrals = cohort(
+        organization_ids=organization_ids,
+        task_force_id=task_force_id,
+        since=since,
+        until=until,
+        pathway=pathway,
+    )
+    contacts = Contact.objects.filter(
+        organization_id__in=organization_ids,
+        occurred_at__gte=day_start(since),
+        occurred_at__lt=day_start(until),
+    )
+    if pathway:
+        contacts = contacts.filter(pathway=pathway)
+    true: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for source in (_cohort_counts(referrals, now), _event_counts(referrals, now)):
+        for key, row in source.items():
+            for name, value in row.items():
+                true[key][name] += int(value)
+    per_pathway_contacts, overall_contacts = _contact_counts(contacts)
+    for key, row in per_pathway_contacts.items():
+        for name, value in row.items():
+            true[key][name] += int(value)
+    reasons = _reason_counts(referrals)
+    events = ReferralEvent.objects.filter(referral__in=referrals.values("pk"))
+    accept = _medians(events.filter(to_status=S.ACCEPTED), "seconds_in_previous")
+    waited = _medians(events.filter(from_status=S.WAITLISTED), "seconds_in_previous")
+
+    overall: dict[str, int] = defaultdict(int)
+    for row in true.values():
+        for name, value in row.items():
+            if name not in ("people", "repeat"):
+                overall[name] += value
+    overall.update({k: int(v or 0) for k, v in overall_contacts.items()})
+    overall_reasons: dict[tuple[str, str], int] = defaultdict(int)
+    for counts in reasons.values():
+        for key, n in counts.items():
+            overall_reasons[key] += n
+
+    pathways = [pathway] if pathway else list(Pathway.values)
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "pathway": pathway,
+        "as_of": now.isoformat(),
+        "totals": _published(overall, overall_reasons, accept.get(TOTAL), waited.get(TOTAL)),
+        "pathways": [
+            {
+                "pathway": value,
+                "label": Pathway(value).label,
+                **_published(
+                    true.get(value, {}),
+                    reasons.get(value, {}),
+                    accept.get(value),
+                    waited.get(value),
+                ),
+            }
+            for value in pathways
+        ],
+        "suppression": {"rule": SUPPRESSION_RULE, "shares": SHARE_RULE},
+        "definitions": "docs/metrics.md",
+    }
+
+
+SHARE_RULE = (
+    "A share is its published count divided by its published denominator (both rounded as "
+    'counts are), null when either is "<5"; a share counts only referrals whose window has '
+    "passed at the time of the request. Medians need a group of at least 5 (else null)."
+)
