@@ -1,9 +1,11 @@
 """The outcome metrics deflection programmes are judged by (``GET /api/v1/metrics/``), each
 for a scope and period and per pathway, defined in ``docs/metrics.md``.
 
-Everything is counted in the database with a handful of GROUP BY queries over the referrals
-made in the period (a cohort), their events and the period's contacts; medians are read from
-the two middle rows of a window-function ranking. Nothing loops over rows in Python.
+Everything is counted in the database: one GROUP BY pass over the referrals made in the
+period (a cohort), reading the measures the transitions keep on each referral
+(``accepted_after_seconds``, ``engaged_at``, ...), one for their coded reasons, two for the
+period's contacts; medians are read from the two middle rows of a window-function ranking.
+Nothing loops over rows in Python.
 
 Published numbers follow the flows' small-cell rule (``coordination.flows.suppression``):
 every count is ``"<5"`` or rounded to a multiple of 5; a share is computed from its published
@@ -32,7 +34,7 @@ from django.db.models.functions import RowNumber, TruncDate
 
 from coordination.flows.periods import day_start
 from coordination.flows.suppression import SMALL_CELL, SUPPRESSION_RULE, published_count
-from referral.models import Contact, Pathway, Referral, ReferralEvent, ReferralStatus
+from referral.models import Contact, Pathway, Referral, ReferralStatus
 from referral.reasons import NOT_SUCCESSFUL
 from services_directory.models import Stage
 
@@ -69,17 +71,6 @@ METRICS = (
 )
 
 
-def _lost_within(seconds: int) -> Exists:
-    """The engaged event's referral left care (lost to follow-up, or completed without
-    success) within ``seconds`` of that engagement."""
-    return Exists(
-        ReferralEvent.objects.filter(
-            referral_id=OuterRef("referral_id"),
-            seconds_since_journey_start__lte=OuterRef("seconds_since_journey_start") + seconds,
-        ).filter(Q(to_status=S.DISENGAGED) | Q(to_status=S.COMPLETED, outcome=NOT_SUCCESSFUL))
-    )
-
-
 def cohort(
     *,
     organization_ids: Iterable[uuid.UUID],
@@ -105,92 +96,67 @@ def cohort(
     return referrals
 
 
-def _cohort_counts(referrals: QuerySet[Referral], now: datetime) -> dict[str, dict[str, int]]:
-    """Per pathway: referrals made, and the treatment referrals whose windows have passed."""
+def _stayed(days: int) -> Q:
+    """Did not leave care (lost to follow-up, or completed without success) within ``days``
+    of engaging."""
+    return Q(left_care_after_seconds__isnull=True) | Q(left_care_after_seconds__gt=days * DAY)
+
+
+def _referral_counts(referrals: QuerySet[Referral], now: datetime) -> dict[str, dict[str, int]]:
+    """Per pathway, in one pass over the cohort: referrals made and accepted; the treatment
+    referrals whose windows have passed (``t_*``) and those meeting each (``e_*``); the
+    engagements whose retention windows have passed and those retained."""
     treatment = Q(stage=TREATMENT)
     today = day_start(now.date())
+    entered = Q(engaged_after_journey_seconds__isnull=False)
+
+    def begun(delta: timedelta) -> Q:
+        return treatment & Q(journey_started_at__lte=now - delta)
+
+    same_day = treatment & Q(journey_started_at__lt=today)
+    initiated = entered & Q(engaged_after_journey_seconds__lte=INITIATION_DAYS * DAY)
+    window_34 = begun(timedelta(days=INITIATION_DAYS + ENGAGEMENT_DAYS))
+    counts: dict[str, Any] = {
+        "referrals": Count("id"),
+        "accepted": Count("id", filter=Q(accepted_after_seconds__isnull=False)),
+        "t_same_day": Count("id", filter=same_day),
+        "e_same_day": Count("id", filter=same_day & entered & Q(entry_day=F("journey_day"))),
+        "t_72h": Count("id", filter=begun(timedelta(hours=72))),
+        "e_72h": Count(
+            "id",
+            filter=begun(timedelta(hours=72))
+            & entered
+            & Q(engaged_after_journey_seconds__lte=72 * HOUR),
+        ),
+        "t_14d": Count("id", filter=begun(timedelta(days=INITIATION_DAYS))),
+        "e_14d": Count("id", filter=begun(timedelta(days=INITIATION_DAYS)) & initiated),
+        "t_34d": Count("id", filter=window_34),
+        "e_34d": Count("id", filter=window_34 & initiated & _stayed(ENGAGEMENT_DAYS)),
+    }
+    for days in RETENTION_DAYS:
+        passed = Q(engaged_at__lte=now - timedelta(days=days))
+        counts[f"engaged_{days}d"] = Count("id", filter=passed)
+        counts[f"retained_{days}d"] = Count("id", filter=passed & _stayed(days))
     rows = (
-        referrals.values("pathway")
-        .annotate(
-            referrals=Count("id"),
-            t_same_day=Count("id", filter=treatment & Q(journey_started_at__lt=today)),
-            t_72h=Count(
-                "id", filter=treatment & Q(journey_started_at__lte=now - timedelta(hours=72))
-            ),
-            t_14d=Count(
-                "id",
-                filter=treatment & Q(journey_started_at__lte=now - timedelta(days=INITIATION_DAYS)),
-            ),
-            t_34d=Count(
-                "id",
-                filter=treatment
-                & Q(
-                    journey_started_at__lte=now - timedelta(days=INITIATION_DAYS + ENGAGEMENT_DAYS)
-                ),
-            ),
+        referrals.annotate(
+            entry_day=TruncDate("engaged_at", tzinfo=UTC),
+            journey_day=TruncDate("journey_started_at", tzinfo=UTC),
         )
+        .values("pathway")
+        .annotate(**counts)
         .order_by()
     )
     return {row.pop("pathway"): row for row in rows}
 
 
-def _event_counts(referrals: QuerySet[Referral], now: datetime) -> dict[str, dict[str, int]]:
-    """Per pathway: acceptances, treatment entries meeting each window, engagements whose
-    retention windows have passed and those retained."""
-    engaged = Q(to_status=S.ENGAGED)
-    entry = engaged & Q(referral__stage=TREATMENT)
-    j = "seconds_since_journey_start"
-    events = ReferralEvent.objects.filter(referral__in=referrals.values("pk")).annotate(
-        entry_day=TruncDate("created_at", tzinfo=UTC),
-        journey_day=TruncDate("referral__journey_started_at", tzinfo=UTC),
-        pathway=F("referral__pathway"),
-    )
-    today = day_start(now.date())
-    counts: dict[str, Any] = {
-        "accepted": Count("id", filter=Q(to_status=S.ACCEPTED)),
-        "e_same_day": Count(
-            "id",
-            filter=entry & Q(entry_day=F("journey_day"), referral__journey_started_at__lt=today),
-        ),
-        "e_72h": Count(
-            "id",
-            filter=entry
-            & Q(**{f"{j}__lte": 72 * HOUR})
-            & Q(referral__journey_started_at__lte=now - timedelta(hours=72)),
-        ),
-        "e_14d": Count(
-            "id",
-            filter=entry
-            & Q(**{f"{j}__lte": INITIATION_DAYS * DAY})
-            & Q(referral__journey_started_at__lte=now - timedelta(days=INITIATION_DAYS)),
-        ),
-        "e_34d": Count(
-            "id",
-            filter=entry
-            & Q(**{f"{j}__lte": INITIATION_DAYS * DAY})
-            & Q(
-                referral__journey_started_at__lte=now
-                - timedelta(days=INITIATION_DAYS + ENGAGEMENT_DAYS)
-            )
-            & ~_lost_within(ENGAGEMENT_DAYS * DAY),
-        ),
-    }
-    for days in RETENTION_DAYS:
-        passed = engaged & Q(created_at__lte=now - timedelta(days=days))
-        counts[f"engaged_{days}d"] = Count("id", filter=passed)
-        counts[f"retained_{days}d"] = Count("id", filter=passed & ~_lost_within(days * DAY))
-    rows = events.values("pathway").annotate(**counts).order_by()
-    return {row.pop("pathway"): row for row in rows}
-
-
 def _reason_counts(referrals: QuerySet[Referral]) -> dict[str, dict[tuple[str, str], int]]:
+    """Coded reasons of the cohort's declines, losses and unsuccessful completions: each is
+    a final status, so the referral's own latest code is the one."""
     rows = (
-        ReferralEvent.objects.filter(referral__in=referrals.values("pk"))
-        .filter(
-            Q(to_status__in=[S.DECLINED, S.DISENGAGED])
-            | Q(to_status=S.COMPLETED, outcome=NOT_SUCCESSFUL)
+        referrals.filter(
+            Q(status__in=[S.DECLINED, S.DISENGAGED]) | Q(status=S.COMPLETED, outcome=NOT_SUCCESSFUL)
         )
-        .values_list("referral__pathway", "to_status", "reason_code")
+        .values_list("pathway", "status", "status_reason_code")
         .annotate(n=Count("id"))
         .order_by()
     )
@@ -200,38 +166,30 @@ def _reason_counts(referrals: QuerySet[Referral]) -> dict[str, dict[tuple[str, s
     return counts
 
 
-def _medians(events: QuerySet[ReferralEvent], field: str) -> dict[str, float | None]:
+def _medians(referrals: QuerySet[Referral], field: str) -> dict[str, float | None]:
     """Exact medians of ``field`` per pathway and overall (``TOTAL``), from the middle rows of
     a ranking in the database: groups under ``SMALL_CELL`` get None."""
-    ranked = (
-        events.filter(**{f"{field}__isnull": False})
-        .annotate(
-            pathway=F("referral__pathway"),
-            by_pathway=Window(
-                RowNumber(),
-                partition_by=[F("referral__pathway")],
-                order_by=[F(field).asc(), F("id").asc()],
-            ),
-            overall=Window(RowNumber(), order_by=[F(field).asc(), F("id").asc()]),
-            in_pathway=Window(Count("id"), partition_by=[F("referral__pathway")]),
-            in_all=Window(Count("id")),
-        )
-        .values_list("pathway", field, "by_pathway", "overall", "in_pathway", "in_all")
+    order = [F(field).asc(), F("id").asc()]
+    ranked = referrals.filter(**{f"{field}__isnull": False}).annotate(
+        by_pathway=Window(RowNumber(), partition_by=[F("pathway")], order_by=order),
+        overall=Window(RowNumber(), order_by=order),
+        in_pathway=Window(Count("id"), partition_by=[F("pathway")]),
+        in_all=Window(Count("id")),
     )
+    # Only the middle rows leave the database (two per group at most): Django applies the
+    # filter on the window columns around the ranking query.
+    wanted = ranked.filter(
+        Q(by_pathway=(F("in_pathway") + 1) / 2)
+        | Q(by_pathway=(F("in_pathway") + 2) / 2)
+        | Q(overall=(F("in_all") + 1) / 2)
+        | Q(overall=(F("in_all") + 2) / 2)
+    ).values_list("pathway", field, "by_pathway", "overall", "in_pathway", "in_all")
     middle: dict[str, list[int]] = defaultdict(list)
     sizes: dict[str, int] = {}
 
     def is_middle(rank: int, n: int) -> bool:
         return rank in {(n + 1) // 2, (n + 2) // 2}
 
-    # Only the middle rows leave the database (two per group at most): the filter on the
-    # window columns is applied around the ranking query.
-    wanted = ranked.filter(
-        Q(by_pathway=(F("in_pathway") + 1) / 2)
-        | Q(by_pathway=(F("in_pathway") + 2) / 2)
-        | Q(overall=(F("in_all") + 1) / 2)
-        | Q(overall=(F("in_all") + 2) / 2)
-    )
     for pathway, value, by_pathway, overall, in_pathway, in_all in wanted:
         sizes[pathway], sizes[TOTAL] = in_pathway, in_all
         if is_middle(by_pathway, in_pathway):
@@ -339,18 +297,16 @@ def metrics_compute(
     if pathway:
         contacts = contacts.filter(pathway=pathway)
     true: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for source in (_cohort_counts(referrals, now), _event_counts(referrals, now)):
-        for key, row in source.items():
-            for name, value in row.items():
-                true[key][name] += int(value)
+    for key, row in _referral_counts(referrals, now).items():
+        for name, value in row.items():
+            true[key][name] += int(value)
     per_pathway_contacts, overall_contacts = _contact_counts(contacts)
     for key, row in per_pathway_contacts.items():
         for name, value in row.items():
             true[key][name] += int(value)
     reasons = _reason_counts(referrals)
-    events = ReferralEvent.objects.filter(referral__in=referrals.values("pk"))
-    accept = _medians(events.filter(to_status=S.ACCEPTED), "seconds_in_previous")
-    waited = _medians(events.filter(from_status=S.WAITLISTED), "seconds_in_previous")
+    accept = _medians(referrals, "accepted_after_seconds")
+    waited = _medians(referrals, "waitlisted_seconds")
 
     overall: dict[str, int] = defaultdict(int)
     for row in true.values():

@@ -101,12 +101,12 @@ def referral_bundle(
             "coding": [
                 {"system": f"{SYSTEM}:service", "code": str(referral.to_service_id)},
             ],
-            "text": referral.to_service.name,
+            "text": referral.addressee,
         },
         "subject": subject,
         "authoredOn": _instant(referral.created_at),
         "requester": {"display": referral.sender_organization.name},
-        "performer": [{"display": referral.receiving_organization.name}],
+        "performer": [{"display": referral.receiver_name}],
         "extension": [
             {
                 "url": f"{SYSTEM}:pathway",
@@ -138,7 +138,7 @@ def referral_bundle(
         "authoredOn": _instant(referral.created_at),
         "lastModified": _instant(referral.status_changed_at),
         "requester": {"display": referral.sender_organization.name},
-        "owner": {"display": referral.receiving_organization.name},
+        "owner": {"display": referral.receiver_name},
     }
     if referral.status_reason_code:
         label = reason_label(referral.status, referral.status_reason_code)

@@ -61,6 +61,10 @@ def next_statuses(from_status: str) -> list[str]:
 
 def transitions_open_to(from_status: str, relations: set[str]) -> list[str]:
     """The statuses a referral may move to next by someone who stands to it as
-    ``relations`` (any of "sender", "receiver", "coordinator")."""
+    ``relations`` (any of "sender", "receiver", "coordinator", and "candidate": an organisation
+    a referral to a stage is offered to, which may only take it by accepting)."""
     sides = {side for side in (Side.SENDER, Side.RECEIVER) if side.value in relations}
-    return [to for to in next_statuses(from_status) if side_for(from_status, to) in sides]
+    moves = [to for to in next_statuses(from_status) if side_for(from_status, to) in sides]
+    if "candidate" in relations and from_status == S.SENT:
+        moves.append(S.ACCEPTED)  # a referral to a stage, taken by accepting it
+    return moves

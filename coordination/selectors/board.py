@@ -320,7 +320,7 @@ def _long_wait(referrals: QuerySet[Referral], now: datetime) -> list[BoardItem]:
     )[:RULE_LIMIT]
     items = []
     for r in rows:
-        wait = r.to_service.stated_wait_days
+        wait = r.to_service.stated_wait_days if r.to_service_id else None
         due = r.status_changed_at + (LONG_WAIT_DEFAULT if wait is None else timedelta(days=wait))
         items.append(_referral_item(BoardRule.LONG_WAIT, r, since=due, due_at=due))
     return items

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from core.errors import NotFound
 from referral import crypto, reasons
-from referral.models import Notification, Referral, ReferralEvent, ReferralNote
+from referral.models import Notification, Referral, ReferralEvent, ReferralNote, ReferralOffer
 from referral.selectors.access import (
     coordinated_task_force_ids,
     membership_of,
@@ -114,6 +114,12 @@ def relation_to(*, user, referral: Referral) -> set[str]:
         relations.add("receiver")
     if referral.task_force_id in coordinated_task_force_ids(user):
         relations.add("coordinator")
+    if referral.is_open_offer and "sender" not in relations:
+        offered = ReferralOffer.objects.filter(
+            referral_id=referral.pk, organization_id=membership.organization_id
+        ).exists()
+        if offered:
+            relations.add("candidate")  # may take it by accepting
     return relations
 
 
