@@ -128,7 +128,7 @@ def build(*, events_target: int, contacts_target: int, years: int = 3, seed: int
                 seconds_since_journey_start=since_start,
             )
         )  # fmt: skip
-        status, when = "sent", at
+        status, when, last_coded = "sent", at, ("", "")
         for to, median, sigma, chance in _path(rng):
             if rng.random() > chance:
                 break
@@ -145,6 +145,7 @@ def build(*, events_target: int, contacts_target: int, years: int = 3, seed: int
                 )
             )  # fmt: skip
             _measure(referral, status, to, outcome, seconds, nxt, journey_start)
+            last_coded = (outcome, code)
             status, when = to, nxt
             if to == "forwarded":
                 next_stage = NEXT_STAGE.get(service.stage, "social_support")
@@ -158,8 +159,7 @@ def build(*, events_target: int, contacts_target: int, years: int = 3, seed: int
                 )
                 break
         referral.status, referral.status_changed_at = status, when
-        referral.outcome = events[-1].outcome if status == "completed" else ""
-        referral.status_reason_code = events[-1].reason_code
+        referral.outcome, referral.status_reason_code = last_coded
 
     contact_rows = []
     written_events = written_contacts = 0
