@@ -31,7 +31,10 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import RowNumber, TruncDate
+from django.utils.translation import gettext, gettext_lazy
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from coordination.flows.periods import day_start
 from coordination.flows.suppression import SMALL_CELL, SUPPRESSION_RULE, published_count
 from referral.models import Contact, Pathway, Referral, ReferralStatus
@@ -349,3 +352,132 @@ SHARE_RULE = (
     'counts are), null when either is "<5"; a share counts only referrals whose window has '
     "passed at the time of the request. Medians need a group of at least 5 (else null)."
 )
+
+
+# --- what the pages show -----------------------------------------------------------------
+
+HEADLINE = (
+    "referral_acceptance_rate",
+    "treatment_entry_within_72h_share",
+    "treatment_initiation_14d_share",
+    "treatment_engagement_34d_share",
+    "retention_90d_share",
+)
+LABELS = {
+    "contacts": gettext_lazy("Contacts"),
+    "referrals": gettext_lazy("Referrals"),
+    "referral_acceptance_rate": gettext_lazy("Referrals accepted"),
+    "median_hours_to_accept": gettext_lazy("Hours to accept (median)"),
+    "treatment_entry_same_day_share": gettext_lazy("Into treatment the same day"),
+    "treatment_entry_within_72h_share": gettext_lazy("Into treatment within 72 hours"),
+    "treatment_initiation_14d_share": gettext_lazy("Started treatment within 14 days"),
+    "treatment_engagement_34d_share": gettext_lazy("Stayed in treatment 34 days on"),
+    "retention_30d_share": gettext_lazy("Still in care after 30 days"),
+    "retention_90d_share": gettext_lazy("Still in care after 90 days"),
+    "unsuccessful_reasons": gettext_lazy("Why care ended without success"),
+    "decline_reasons": gettext_lazy("Why referrals were declined"),
+    "repeat_contact_share": gettext_lazy("People met more than once"),
+    "median_days_waitlisted": gettext_lazy("Days on a waiting list (median)"),
+}
+DEFINITIONS = {
+    "contacts": gettext_lazy("Contacts logged in the period."),
+    "referrals": gettext_lazy("Referrals made in the period. The other figures follow them."),
+    "referral_acceptance_rate": gettext_lazy(
+        "Of the referrals made, those a service accepted (PTACC, LEAD)."
+    ),
+    "median_hours_to_accept": gettext_lazy(
+        "Middle value of the hours from sending a referral to its acceptance."
+    ),
+    "treatment_entry_same_day_share": gettext_lazy(
+        "Of referrals to treatment, those where the person started treatment on the day of "
+        "the first contact (ANGEL, post-overdose outreach)."
+    ),
+    "treatment_entry_within_72h_share": gettext_lazy(
+        "Of referrals to treatment made at least 72 hours ago, those where the person "
+        "started treatment within 72 hours of the first contact."
+    ),
+    "treatment_initiation_14d_share": gettext_lazy(
+        "Of referrals to treatment made at least 14 days ago, those where the person started "
+        "treatment within 14 days (HEDIS IET initiation)."
+    ),
+    "treatment_engagement_34d_share": gettext_lazy(
+        "Of referrals to treatment made at least 48 days ago, those where the person started "
+        "within 14 days and did not drop out in the 34 days after (HEDIS IET engagement)."
+    ),
+    "retention_30d_share": gettext_lazy(
+        "Of the people who engaged at least 30 days ago, those still in care, done "
+        "successfully or passed to the next service 30 days later."
+    ),
+    "retention_90d_share": gettext_lazy("The same, 90 days after engaging."),
+    "unsuccessful_reasons": gettext_lazy(
+        "The coded reasons of completions without success and of people lost to follow-up."
+    ),
+    "decline_reasons": gettext_lazy("The coded reasons services gave for declining."),
+    "repeat_contact_share": gettext_lazy(
+        "Of the people (not anonymous contacts) met in the period, those met more than once."
+    ),
+    "median_days_waitlisted": gettext_lazy(
+        "Middle value of the days people spent on a waiting list before leaving it."
+    ),
+}
+
+
+def metric_text(value: Any) -> str:
+    """How a published metric reads on a page: a share as a percentage with its counts,
+    a suppressed number as "fewer than 5", nothing to show as a dash."""
+    if isinstance(value, dict) and "share" in value:
+        if value["share"] is None:
+            return gettext("– (%(count)s of %(of)s)") % {
+                "count": _count_text(value["count"]),
+                "of": _count_text(value["of"]),
+            }
+        return gettext("%(percent)s%% (%(count)s of %(of)s)") % {
+            "percent": round(100 * value["share"]),
+            "count": value["count"],
+            "of": value["of"],
+        }
+    if value is None:
+        return "–"
+    return _count_text(value)
+
+
+def _count_text(value: Any) -> str:
+    return gettext("fewer than 5") if value == "<5" else str(value)
+
+
+def metrics_table_rows(metrics: dict[str, Any]) -> list[list[Any]]:
+    """The published metrics as one flat table (CSV): pathway, metric, value, count, of."""
+    rows: list[list[Any]] = []
+    for key, row in [(TOTAL, metrics["totals"])] + [(r["pathway"], r) for r in metrics["pathways"]]:
+        for name in METRICS:
+            value = row[name]
+            if isinstance(value, dict) and "share" in value:
+                rows.append([key, name, value["share"], value["count"], value["of"]])
+            elif name == "unsuccessful_reasons":
+                for status, codes in value.items():
+                    rows += [[key, f"{name}:{status}:{c}", "", n, ""] for c, n in codes.items()]
+            elif name == "decline_reasons":
+                rows += [[key, f"{name}:{c}", "", n, ""] for c, n in value.items()]
+            elif name in MEDIANS:
+                rows.append([key, name, "" if value is None else value, "", ""])
+            else:
+                rows.append([key, name, "", value, ""])
+    return rows
+
+
+def metrics_export_record(*, user, metrics: dict[str, Any]) -> None:
+    """Audit an export of the metrics (every export is audited): who, which scope, which
+    period. Counts only, no person."""
+    scope = metrics.get("task_force") or metrics.get("organization") or {}
+    audit_record(
+        actor=user,
+        action=AuditAction.EXPORT,
+        target=("coordination.metrics", str(scope.get("id", ""))),
+        data={
+            "task_force": (metrics.get("task_force") or {}).get("id"),
+            "organization": (metrics.get("organization") or {}).get("id"),
+            "since": metrics["since"],
+            "until": metrics["until"],
+            "pathway": metrics["pathway"],
+        },
+    )
