@@ -36,7 +36,7 @@ from referral.selectors.people import person_identity, person_list
 from referral.services import emergency as emergency_services
 from referral.services import referrals as services
 from referral.workflow import transitions_open_to
-from services_directory.models import Role, Service
+from services_directory.models import Role, Service, Stage
 from services_directory.selectors import services_to_refer_to, task_forces_of
 
 PAGE_SIZE = 25
@@ -171,8 +171,15 @@ def referral_new_page(request):
         return render(request, "referral/referral_new.html", context)
     form = request.POST
     errors: dict[str, str] = {}
-    service = choices.filter(pk=_uuid_or_none(values["to_service"])).first()
-    if service is None:
+    to_stage = (
+        values["to_service"].removeprefix("stage:")
+        if values["to_service"].startswith("stage:")
+        else None
+    )
+    service = None
+    if to_stage is None:
+        service = choices.filter(pk=_uuid_or_none(values["to_service"])).first()
+    if (service is None and to_stage is None) or (to_stage and to_stage not in Stage.values):
         errors["to_service"] = _("Choose a service of your task force that accepts referrals.")
     person = None
     if values["person"]:
@@ -192,6 +199,9 @@ def referral_new_page(request):
         context["error_items"] = error_summary(errors, NEW_FIELD_IDS)
         status = 400 if errors else 200
         return render(request, "referral/referral_new.html", context, status=status)
+    if to_stage:
+        # identity crosses only when a service takes it, under consent: nothing to ask now
+        return _send_to_stage(request, context, to_stage, person, values, client_uuid, form)
     disclosure = referral_disclosure(user=request.user, person=person, service=service)
     send_as = form.get("send_as", "")
     context.update({"person": person, "service": service, "disclosure": disclosure})
@@ -229,6 +239,38 @@ def referral_new_page(request):
     else:
         text = _("Referral sent, anonymous.")
     messages.success(request, text)
+    return redirect("referral-page", referral_id=referral.pk)
+
+
+def _send_to_stage(request, context, stage, person, values, client_uuid, form):
+    try:
+        referral, created = services.referral_create_for_stage(
+            sender=request.user,
+            stage=stage,
+            person=person,
+            pathway=values["pathway"],
+            reason=values["reason"][:2000],
+            urgency=values["urgency"],
+            client_uuid=client_uuid,
+            task_force=_int_or_none(form.get("task_force")),
+        )
+    except DomainError as exc:
+        errors = {
+            ("to_service" if field == "to_stage" else field): messages_
+            for field, messages_ in (exc.errors or {"to_service": [exc.message]}).items()
+        }
+        context["error_items"] = error_summary(errors, NEW_FIELD_IDS)
+        context["field_errors"] = field_messages(errors)
+        return render(request, "referral/referral_new.html", context, status=exc.http_status)
+    messages.success(
+        request,
+        _("That referral was sent already.")
+        if not created
+        else _(
+            "Referral sent to every service of that stage with a place: the first to accept "
+            "takes it."
+        ),
+    )
     return redirect("referral-page", referral_id=referral.pk)
 
 

@@ -237,3 +237,28 @@ def test_a_race_to_take_it_gives_exactly_one_receiver(client_for, stage_world, p
     assert not ReferralOffer.objects.filter(referral=referral).exists()
     losers = [c for c in clients if c.get(f"/api/v1/referrals/{referral_id}/").status_code == 404]
     assert len(losers) == 2
+
+
+def test_the_new_referral_page_offers_a_stage_and_a_candidate_takes_it_there(client, stage_world):
+    w = stage_world
+    client.force_login(w.officer)
+    form = client.get("/referrals/new/")
+    assert "Any Treatment service with a place" in form.content.decode()
+    sent = client.post(
+        "/referrals/new/",
+        {
+            "client_uuid": str(form.context["client_uuid"]),
+            "to_service": "stage:treatment",
+            "pathway": "officer_intervention",
+            "urgency": "routine",
+        },
+    )
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    referral = Referral.objects.get(to_stage=True)
+    client.force_login(w.third_worker)
+    page = client.get(f"/referrals/{referral.pk}/").content.decode()
+    assert "not taken yet" in page and ">Accept</button>" in page
+    taken = client.post(f"/referrals/{referral.pk}/transition/", {"to": "accepted"})
+    assert taken.status_code == 302
+    referral.refresh_from_db()
+    assert referral.to_service == w.third and referral.receiving_organization == w.third_org
