@@ -95,7 +95,7 @@ def referral_offers_withdraw(*, referral: Referral, keep) -> None:
     """The offers of a referral addressed to a stage end (taken by ``keep``, or closed
     before anyone took it): every other candidate's grants and offer rows go, so those
     organisations stop seeing it at once."""
-    from referral.models import ReferralOffer
+    from referral.models import Notification, ReferralOffer
 
     offered = ReferralOffer.objects.filter(referral=referral)
     others = offered.exclude(organization_id=getattr(keep, "pk", None)) if keep else offered
@@ -106,4 +106,6 @@ def referral_offers_withdraw(*, referral: Referral, keep) -> None:
     ReferralGroupObjectPermission.objects.filter(
         content_object=referral, group_id__in=groups
     ).delete()
+    # their notices of the offer go too: a notice would name the service that took it
+    Notification.objects.filter(referral=referral, organization__group_id__in=groups).delete()
     offered.delete()

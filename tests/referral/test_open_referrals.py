@@ -97,6 +97,9 @@ def test_offered_to_every_treatment_service_with_a_place(client_for, stage_world
     for user in (w.provider, w.recovery_worker, w.third_worker):
         client = client_for(user)
         assert body["id"] in _listed(client)
+        received = client.get("/api/v1/referrals/", {"direction": "received"}).json()
+        assert [r["id"] for r in received["results"]] == [body["id"]]
+        assert received["count"] == 1
         seen = client.get(f"/api/v1/referrals/{body['id']}/").json()
         assert seen["allowed_transitions"] == ["accepted"]
     for user in (w.far_worker, w.outsider):
@@ -121,6 +124,9 @@ def test_the_first_to_accept_takes_it_and_the_others_stop_seeing_it(
     for user in (w.provider, w.third_worker):
         other = client_for(user)
         assert referral_id not in _listed(other)
+        assert other.get("/api/v1/referrals/", {"direction": "received"}).json()["count"] == 0
+        notices = other.get("/api/v1/notifications/").json()["results"]
+        assert [n for n in notices if n["referral"] == referral_id] == []
         assert other.get(f"/api/v1/referrals/{referral_id}/").status_code == 404
         assert other.get(f"/api/v1/referrals/{referral_id}/events/").status_code == 404
         client.force_login(user)
