@@ -1,4 +1,4 @@
-"""referral 0013 on referrals made before it: the measures the outcome metrics read are
+"""referral 0014 on referrals made before it: the measures the outcome metrics read are
 filled from each referral's events, as the transitions now keep them."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from tests.factories import care_world, referral_sent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("referral", "0012_referral_to_stage")]
+BEFORE = [("referral", "0013_referral_to_stage")]
 AT = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 FIELDS = (
     "accepted_after_seconds",

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from coordination.selectors.board import board_get
-from referral.fhir import referral_bundle
+from referral.fhir import mapping
 from referral.models import ReferralEvent
 from referral.services.referrals import referral_transition
 from tests.factories import ServiceFactory, referral_sent
@@ -165,12 +165,12 @@ def test_the_board_flags_a_wait_longer_than_stated_or_14_days(world):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_fhir_maps_the_waiting_list_to_task_on_hold(world, accepted):
+def test_fhir_maps_the_waiting_list_to_task_on_hold(client_for, world, accepted):
     referral_transition(
         referral=accepted, actor=world.provider, to="waitlisted", expected_start=START
     )
-    accepted.refresh_from_db()
-    bundle = referral_bundle(accepted, identity=None, reason=None)
+    assert mapping.TASK_STATUS["waitlisted"] == "on-hold"
+    bundle = client_for(world.officer).get(f"/api/v1/referrals/{accepted.pk}/fhir/").json()
     resources = {e["resource"]["resourceType"]: e["resource"] for e in bundle["entry"]}
     assert resources["Task"]["status"] == "on-hold"
     assert resources["ServiceRequest"]["status"] == "active"

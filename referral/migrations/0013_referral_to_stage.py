@@ -6,8 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referral", "0011_referral_waitlist"),
-        ("services_directory", "0008_service_waiting_list"),
+        ("referral", "0012_referral_waitlist"),
+        ("services_directory", "0009_service_waiting_list"),
     ]
 
     operations = [

@@ -52,8 +52,8 @@ def fill_outcome_measures(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referral", "0012_referral_to_stage"),
-        ("services_directory", "0008_service_waiting_list"),
+        ("referral", "0013_referral_to_stage"),
+        ("services_directory", "0009_service_waiting_list"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

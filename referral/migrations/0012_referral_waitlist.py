@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referral", "0010_fill_referral_task_force"),
+        ("referral", "0011_fhir_subscription"),
     ]
 
     operations = [
