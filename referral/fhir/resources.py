@@ -94,23 +94,24 @@ def service_request(
                 dict(m.REFERRAL_TO_SERVICE),
                 _coding(m.LOCAL_STAGE, referral.stage, referral.get_stage_display()),
             ],
-            "text": referral.to_service.name,
+            "text": referral.addressee,
         },
         "subject": _subject(referral, patient_visible=patient_visible),
         "authoredOn": instant(referral.created_at),
         "requester": ref(
             "Organization", referral.sender_organization_id, referral.sender_organization.name
         ),
-        "performer": [
+        "extension": [{"url": m.EXT_PATHWAY, "valueCode": referral.pathway}],
+    }
+    if referral.receiving_organization_id:  # none while a referral to a stage is not taken
+        resource["performer"] = [
             ref(
                 "Organization",
                 referral.receiving_organization_id,
                 referral.receiving_organization.name,
             ),
             ref("HealthcareService", referral.to_service_id, referral.to_service.name),
-        ],
-        "extension": [{"url": m.EXT_PATHWAY, "valueCode": referral.pathway}],
-    }
+        ]
     if reason:
         resource["reasonCode"] = [{"text": reason}]
     if referral.parent_id and parent_visible:
@@ -161,10 +162,11 @@ def task(
         "requester": ref(
             "Organization", referral.sender_organization_id, referral.sender_organization.name
         ),
-        "owner": ref(
-            "Organization", referral.receiving_organization_id, referral.receiving_organization.name
-        ),
     }
+    if referral.receiving_organization_id:  # a referral to a stage has no owner until taken
+        resource["owner"] = ref(
+            "Organization", referral.receiving_organization_id, referral.receiving_organization.name
+        )
     if referral.parent_id and parent_visible:
         resource["partOf"] = [ref("Task", referral.parent_id)]
     reason = _status_reason(referral, status)
