@@ -4,20 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('coordination', '0005_board_rule_unclassified'),
+        ("coordination", "0005_board_rule_unclassified"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='agendaitem',
-            name='rule',
-            field=models.CharField(blank=True, choices=[('past_sla', 'Referral past its SLA'), ('near_sla', 'Referral near its SLA'), ('declined_no_follow_up', 'Declined, no new referral within 72 h'), ('stalled', 'Stalled between stages (14 days)'), ('no_capacity', 'Service at zero capacity or not accepting'), ('emergency_access', 'Emergency access to a person (42 CFR 2.51)'), ('long_wait', "Waiting for a place longer than the service's stated wait"), ('unclassified', 'Service without a stage (not offered for referrals)')], max_length=32),
+            model_name="agendaitem",
+            name="rule",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("past_sla", "Referral past its SLA"),
+                    ("near_sla", "Referral near its SLA"),
+                    ("declined_no_follow_up", "Declined, no new referral within 72 h"),
+                    ("stalled", "Stalled between stages (14 days)"),
+                    ("no_capacity", "Service at zero capacity or not accepting"),
+                    ("emergency_access", "Emergency access to a person (42 CFR 2.51)"),
+                    ("long_wait", "Waiting for a place longer than the service's stated wait"),
+                    ("unclassified", "Service without a stage (not offered for referrals)"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='boarditemstate',
-            name='rule',
-            field=models.CharField(choices=[('past_sla', 'Referral past its SLA'), ('near_sla', 'Referral near its SLA'), ('declined_no_follow_up', 'Declined, no new referral within 72 h'), ('stalled', 'Stalled between stages (14 days)'), ('no_capacity', 'Service at zero capacity or not accepting'), ('emergency_access', 'Emergency access to a person (42 CFR 2.51)'), ('long_wait', "Waiting for a place longer than the service's stated wait"), ('unclassified', 'Service without a stage (not offered for referrals)')], max_length=32),
+            model_name="boarditemstate",
+            name="rule",
+            field=models.CharField(
+                choices=[
+                    ("past_sla", "Referral past its SLA"),
+                    ("near_sla", "Referral near its SLA"),
+                    ("declined_no_follow_up", "Declined, no new referral within 72 h"),
+                    ("stalled", "Stalled between stages (14 days)"),
+                    ("no_capacity", "Service at zero capacity or not accepting"),
+                    ("emergency_access", "Emergency access to a person (42 CFR 2.51)"),
+                    ("long_wait", "Waiting for a place longer than the service's stated wait"),
+                    ("unclassified", "Service without a stage (not offered for referrals)"),
+                ],
+                max_length=32,
+            ),
         ),
     ]
