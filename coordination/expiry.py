@@ -89,7 +89,7 @@ def referral_expire(*, referral_id: uuid.UUID, now: datetime | None = None) -> b
         Notification.objects.filter(event=event).values_list("organization_id", flat=True)
     )
     params = notices.notice_params(
-        service=referral.to_service.name,
+        **notices.addressee_params(referral),
         due_at=referral.sla_due_at,
         time_zone=referral.task_force.time_zone if referral.task_force_id else "UTC",
     )

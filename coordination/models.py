@@ -29,6 +29,8 @@ class BoardRule(models.TextChoices):
     STALLED = "stalled", _("Stalled between stages (14 days)")
     NO_CAPACITY = "no_capacity", _("Service at zero capacity or not accepting")
     EMERGENCY_ACCESS = "emergency_access", _("Emergency access to a person (42 CFR 2.51)")
+    LONG_WAIT = "long_wait", _("Waiting for a place longer than the service's stated wait")
+    UNCLASSIFIED = "unclassified", _("Service without a stage (not offered for referrals)")
 
 
 class BoardItemState(models.Model):

@@ -229,19 +229,20 @@ STATUS_COLUMNS = {
     "accepted": (pgettext_lazy("flows chart column", "Accepted"), 1),
     "declined": (pgettext_lazy("flows chart column", "Declined"), 1),
     "expired": (pgettext_lazy("flows chart column", "Expired"), 1),
-    "engaged": (pgettext_lazy("flows chart column", "Engaged"), 2),
-    "withdrawn": (pgettext_lazy("flows chart column", "Withdrawn"), 2),
-    "completed": (pgettext_lazy("flows chart column", "Completed"), 3),
-    "disengaged": (pgettext_lazy("flows chart column", "Disengaged"), 3),
-    "forwarded": (pgettext_lazy("flows chart column", "Forwarded"), 3),
+    "waitlisted": (pgettext_lazy("flows chart column", "Waiting list"), 2),
+    "engaged": (pgettext_lazy("flows chart column", "Engaged"), 3),
+    "withdrawn": (pgettext_lazy("flows chart column", "Withdrawn"), 3),
+    "completed": (pgettext_lazy("flows chart column", "Completed"), 4),
+    "disengaged": (pgettext_lazy("flows chart column", "Disengaged"), 4),
+    "forwarded": (pgettext_lazy("flows chart column", "Forwarded"), 4),
 }
 
 
 def continuum_sankey(report: dict) -> SafeString:
     """Referred -> each outcome -> the stage people were forwarded to (pathways are in the
-    funnels: five columns stay readable on a phone)."""
+    funnels; the picture scrolls in its own frame on a phone)."""
     nodes = [Node(key, label, column) for key, (label, column) in STATUS_COLUMNS.items()]
-    nodes += [Node(f"stage:{row['stage']}", row["label"], 4) for row in report["forwarded_to"]]
+    nodes += [Node(f"stage:{row['stage']}", row["label"], 5) for row in report["forwarded_to"]]
     links: list[Link] = []
     links += [
         Link(row["from"], row["to"], row["count"])

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.outbox import handler, outbox_send
+from referral.fhir import subscriptions as fhir_subscriptions  # noqa: F401 - its handler
 from referral.models import Notification
 
 NOTIFICATION_SEND = "referral.notification_send"

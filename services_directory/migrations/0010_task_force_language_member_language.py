@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("services_directory", "0007_drop_plaintext_api_tokens"),
+        ("services_directory", "0009_service_waiting_list"),
     ]
 
     operations = [

@@ -72,7 +72,7 @@ def read_old_sentences(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referral", "0010_fill_referral_task_force"),
+        ("referral", "0014_referral_outcome_measures"),
     ]
 
     operations = [
