@@ -366,3 +366,20 @@ def test_the_javascript_catalogue_answers_in_the_language(client):
     response = client.get("/i18n/js/", HTTP_ACCEPT_LANGUAGE="it")
     assert response.status_code == 200
     assert "Contatto salvato su questo telefono" in response.content.decode()
+
+
+def test_drfs_own_messages_in_swahili_too(client_for, lisbon):
+    # DRF ships no Swahili: its messages come from our catalogue
+    response = client_for(lisbon.officer).post(
+        "/api/v1/referrals/", {}, format="json", HTTP_ACCEPT_LANGUAGE="sw"
+    )
+    assert response.status_code == 400
+    assert "Sehemu hii inahitajika." in sum(response.json()["errors"].values(), [])
+
+
+@pytest.mark.parametrize("language", ["es", "ar"])
+def test_the_dashboard_and_the_directory_have_no_english_left(client, lisbon, language):
+    client.force_login(lisbon.coordinator)
+    for page in ("/dashboard/", "/directory/", "/notifications/"):
+        html = html_of(client.get(page, HTTP_ACCEPT_LANGUAGE=language))
+        assert english_left(html, language) == [], f"{language} {page}"
