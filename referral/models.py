@@ -367,6 +367,8 @@ class ReferralOffer(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
+        verbose_name = _("referral offer")
+        verbose_name_plural = _("referral offers")
         constraints = [
             models.UniqueConstraint(fields=["referral", "service"], name="one_offer_per_service")
         ]
@@ -564,6 +566,8 @@ class FhirSubscription(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("FHIR subscription")
+        verbose_name_plural = _("FHIR subscriptions")
         ordering = ["-created_at", "id"]
         indexes = [models.Index(fields=["organization", "status"])]
 
