@@ -71,3 +71,35 @@ def test_the_org_admin_adds_a_member_and_sets_hours(browser, live_server, world)
     wait_for_page(browser, "/organization/")
     check_page(browser)
     assert world.treatment.schedules.get().byday == "MO"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_org_admin_gives_an_imported_service_its_stage(browser, live_server, world):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from services_directory.models import Service
+    from tests.factories import ServiceFactory
+
+    # given a service of the clinic imported without a stage
+    imported = ServiceFactory(organization=world.clinic, name="Imported drop-in", stage="")
+    admin = member(organization=world.clinic, role=Role.ORG_ADMIN, username="clinic-admin")
+    set_size(browser, 360, 740)
+    sign_in(browser, live_server.url, admin.username, "/")
+    wait_for_page(browser, "/organization/")
+
+    # then it is on the to-do list, and the page passes at phone width
+    assert "To do: services without a stage" in browser.find_element(By.TAG_NAME, "main").text
+    check_page(browser)
+
+    # when the admin chooses its stage
+    Select(browser.find_element(By.ID, "o-stage")).select_by_value("harm_reduction")
+    browser.find_element(
+        By.XPATH, "//main//button[starts-with(normalize-space(), 'Save stage')]"
+    ).click()
+    wait_for_page(browser, "/organization/")
+
+    # then it has one and the to-do list is gone
+    check_page(browser)
+    assert Service.objects.get(pk=imported.pk).stage == "harm_reduction"
+    assert "To do" not in browser.find_element(By.TAG_NAME, "main").text
