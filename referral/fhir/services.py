@@ -69,10 +69,11 @@ def task_update(*, actor, referral: Referral, change: TaskChange) -> Referral:
 @transaction.atomic
 def subscription_create(
     *, actor, endpoint: str, role: str, reason: str, server_base: str
-) -> FhirSubscription:
+) -> tuple[FhirSubscription, bool]:
     """A rest-hook subscription of the actor's organisation to its Tasks (``role``: "" for
     both ends, "owner" or "requester"). An endpoint off the allow-list is a 400 naming
-    ``channel.endpoint``."""
+    ``channel.endpoint``. Returns ``(subscription, created)``: the same active subscription
+    asked for again (a retried POST) is the one there is, so nothing is notified twice."""
     membership = membership_of(actor)
     if membership is None:
         raise NotFound()
@@ -83,6 +84,14 @@ def subscription_create(
             errors={"channel.endpoint": [refusal]},
             code="endpoint_not_allowed",
         )
+    existing = FhirSubscription.objects.filter(
+        organization_id=membership.organization_id,
+        endpoint=endpoint,
+        role=role,
+        status=FhirSubscriptionStatus.ACTIVE,
+    ).first()
+    if existing is not None:
+        return existing, False
     subscription = FhirSubscription.objects.create(
         organization_id=membership.organization_id,
         created_by=actor,
@@ -97,7 +106,7 @@ def subscription_create(
         target=subscription,
         data={"endpoint": endpoint, "role": role},
     )
-    return subscription
+    return subscription, True
 
 
 @transaction.atomic

@@ -526,16 +526,15 @@ class SubscriptionListApi(FhirView):
         if membership is None:
             raise NotFound()
         endpoint, role, reason = _subscription_input(request.data, membership.organization_id)
-        item = services.subscription_create(
+        item, created = services.subscription_create(
             actor=request.user,
             endpoint=endpoint,
             role=role,
             reason=reason,
             server_base=base_url(request),
         )
-        response = self.render(
-            subscription_resource(item, base_url(request)), http.HTTP_201_CREATED
-        )
+        answer = http.HTTP_201_CREATED if created else http.HTTP_200_OK
+        response = self.render(subscription_resource(item, base_url(request)), answer)
         response["Location"] = f"{base_url(request)}Subscription/{item.pk}"
         return response
 

@@ -19,7 +19,13 @@ from audit.selectors import audit_event_payload
 from referral.fhir import mapping
 from referral.models import ReferralEvent, ReferralStatus
 from referral.services.referrals import referral_transition
-from tests.factories import consent_create_for, person_create_for, referral_sent
+from tests.factories import (
+    LocationFactory,
+    ServiceFactory,
+    consent_create_for,
+    person_create_for,
+    referral_sent,
+)
 
 FHIR = "application/fhir+json"
 BASE = "http://testserver/fhir/"
@@ -488,10 +494,24 @@ def test_metadata_errors_and_content_types(api_client, client_for, world):
     assert validate(wrong_type.json()).issue[0].code == "not-supported"
 
 
-def test_directory_resources_share_their_ids_with_the_directory(client_for, world):
+def test_directory_resources_share_their_ids_with_the_directory_and_hsds(client_for, world):
     client = client_for(world.officer)
+    location = LocationFactory(organization=world.clinic, name="Main site", city="Lisbon")
+    unclassified = ServiceFactory(organization=world.clinic, name="Imported", stage="")
     service = client.get(f"/fhir/HealthcareService/{world.treatment.pk}").json()
     validate(service)
+    for kind, pk, hsds in (
+        ("HealthcareService", world.treatment.pk, "services"),
+        ("HealthcareService", unclassified.pk, "services"),
+        ("Organization", world.clinic.pk, "organizations"),
+        ("Location", location.pk, None),
+    ):
+        resource = client.get(f"/fhir/{kind}/{pk}").json()
+        validate(resource)
+        assert resource["id"] == str(pk)
+        if hsds:
+            assert client.get(f"/api/v1/hsds/{hsds}/{pk}/").json()["id"] == str(pk)
+    assert "category" not in client.get(f"/fhir/HealthcareService/{unclassified.pk}").json()
     assert service["providedBy"] == {"reference": f"Organization/{world.clinic.pk}"}
     organization = client.get(f"/fhir/Organization/{world.clinic.pk}").json()
     validate(organization)
