@@ -96,7 +96,7 @@ TASK_STATUS_TO_TRANSITION: dict[str, str] = {
     "completed": S.COMPLETED,
     "failed": S.DISENGAGED,
     "cancelled": S.WITHDRAWN,
-    "on-hold": S.WAITLISTED,  # needs expected_start, which a Task does not carry yet (400)
+    "on-hold": S.WAITLISTED,  # with the expected start as Task.restriction.period.start
 }
 TASK_STATUSES = (
     "draft",

@@ -169,6 +169,9 @@ def task(
         )
     if referral.parent_id and parent_visible:
         resource["partOf"] = [ref("Task", referral.parent_id)]
+    if referral.status == ReferralStatus.WAITLISTED and referral.expected_start:
+        # on hold until the service expects to start: when fulfilment is sought
+        resource["restriction"] = {"period": {"start": referral.expected_start.isoformat()}}
     reason = _status_reason(referral, status)
     if reason is not None:
         resource["statusReason"] = reason

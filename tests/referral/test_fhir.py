@@ -6,12 +6,14 @@ the server, for each reader. Task moves go through the referral service (events,
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from audit.models import AuditEvent
@@ -114,6 +116,10 @@ def referrals(world):
         "sent": made(),
         "accepted": made(("accepted", {})),
         "engaged": made(("accepted", {}), ("engaged", {})),
+        "waitlisted": made(
+            ("accepted", {}),
+            ("waitlisted", {"expected_start": timezone.now().date() + timedelta(days=7)}),
+        ),
         "completed": made(
             ("accepted", {}), ("engaged", {}), ("completed", {"outcome": "successful"})
         ),
@@ -192,6 +198,7 @@ def test_the_task_statuses_follow_the_mapping_with_reasons_outputs_and_forwardin
         "sent": "requested",
         "accepted": "accepted",
         "engaged": "in-progress",
+        "waitlisted": "on-hold",
         "completed": "completed",
         "not_successful": "completed",
         "declined": "rejected",
@@ -209,6 +216,11 @@ def test_the_task_statuses_follow_the_mapping_with_reasons_outputs_and_forwardin
         "display": "No capacity",
     }
     assert task("expired")["statusReason"]["coding"][0]["code"] == "no_answer_within_sla"
+    waiting = task("waitlisted")
+    assert waiting["statusReason"] == {"text": "Waiting for a place"}
+    assert waiting["restriction"] == {
+        "period": {"start": referrals["waitlisted"].expected_start.isoformat()}
+    }
     outputs = task("not_successful")["output"]
     assert [o["valueCodeableConcept"]["coding"][0]["code"] for o in outputs] == [
         "not_successful",
@@ -537,3 +549,32 @@ def test_a_search_page_costs_the_same_queries_whatever_its_size(client_for, worl
     with CaptureQueriesContext(connection) as large:
         assert len(client.get(f"/fhir/{kind}").json()["entry"]) == 8
     assert len(large) == len(small)
+
+
+def test_on_hold_puts_the_referral_on_the_waiting_list_with_its_expected_start(
+    client_for, world, referrals
+):
+    referral = referrals["accepted"]
+    provider = client_for(world.provider)
+    start = (timezone.now().date() + timedelta(days=10)).isoformat()
+
+    missing = provider.patch(f"/fhir/Task/{referral.pk}", {"status": "on-hold"}, format="json")
+    assert missing.status_code == 400
+    assert missing.json()["issue"][0]["expression"] == ["restriction.period.start"]
+    held = provider.patch(
+        f"/fhir/Task/{referral.pk}",
+        {"status": "on-hold", "restriction": {"period": {"start": start}}},
+        format="json",
+    )
+    assert held.status_code == 200
+    assert held.json()["status"] == "on-hold"
+    assert held.json()["restriction"] == {"period": {"start": start}}
+    # the restriction the Task now carries is not an expected start for the next move
+    engaged = provider.patch(f"/fhir/Task/{referral.pk}", {"status": "in-progress"}, format="json")
+    assert engaged.json()["status"] == "in-progress"
+    assert [e.to_status for e in ReferralEvent.objects.filter(referral=referral)] == [
+        "sent",
+        "accepted",
+        "waitlisted",
+        "engaged",
+    ]
