@@ -298,6 +298,18 @@ class ReferralUserObjectPermission(UserObjectPermissionBase):
 
 class ReferralGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Referral, on_delete=models.CASCADE)
+    # The referral's own creation time, copied onto its grants (``referral.permissions``) so
+    # that an organisation's list, newest first, is one range of the index below: the grant
+    # rows are the list, and the page is read in order and stopped, never sorted.
+    referral_created_at = models.DateTimeField()
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        indexes = [
+            models.Index(
+                fields=["group", "permission", "-referral_created_at", "-content_object"],
+                name="referral_grant_newest_idx",
+            )
+        ]
 
 
 class ReferralEvent(models.Model):

@@ -35,13 +35,20 @@ from services_directory.models import Membership, Role, TaskForce
 ALL_FIELDS = frozenset(DisclosedField.values)
 
 
+_MEMBERSHIP = Membership._meta.get_field("user").remote_field
+
+
 def membership_of(user) -> Membership | None:
+    """The user's membership with its organisation, read in one query and kept on the user
+    (where ``user.membership`` finds it too)."""
     if not getattr(user, "is_authenticated", False):
         return None
-    try:
-        return user.membership
-    except Membership.DoesNotExist:
-        return None
+    if not _MEMBERSHIP.is_cached(user):
+        _MEMBERSHIP.set_cached_value(
+            user,
+            Membership.objects.select_related("organization").filter(user_id=user.pk).first(),
+        )
+    return _MEMBERSHIP.get_cached_value(user)
 
 
 def coordinated_task_force_ids(user) -> set[int]:
@@ -131,19 +138,26 @@ def consents_covering(
     """Every active consent of ``person`` that covers disclosure to this organisation or to
     one of these continuum stages, newest first."""
     at = at or timezone.now()
+    # One query: whether the organisation is a recipient is an EXISTS probe of the
+    # (consent, organisation) unique index, not a second query for every recipient.
     candidates = (
-        Consent.objects.filter(person=person, revoked_at__isnull=True, expired_at__isnull=True)
-        .prefetch_related("recipients")
+        Consent.objects.filter(
+            person=person, revoked_at__isnull=True, expired_at__isnull=True, given_at__lte=at
+        )
+        .annotate(
+            to_organization=Exists(
+                Consent.recipients.through.objects.filter(
+                    consent_id=OuterRef("pk"), organization_id=organization_id
+                )
+            )
+        )
         .order_by("-given_at")
     )
     return [
         consent
         for consent in candidates
         if consent_active(consent, at=at)
-        and (
-            any(o.pk == organization_id for o in consent.recipients.all())
-            or stages.intersection(consent.stages or [])
-        )
+        and (consent.to_organization or stages.intersection(consent.stages or []))
     ]
 
 

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from core.errors import NotFound
 from referral import crypto, reasons
 from referral.models import Notification, Referral, ReferralEvent, ReferralNote
+from referral.permissions import permission_id
 from referral.selectors.access import (
     coordinated_task_force_ids,
     membership_of,
@@ -52,12 +53,30 @@ def _narrowing(user, filters: ReferralFilters) -> dict[str, object]:
 
 
 def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
-    """The referrals the user may see, newest first (the created_at index gives the order)."""
+    """The referrals the user may see, newest first.
+
+    For a member the list is their organisation's ``view_referral`` grant rows, read along
+    the grant index (group, permission, referral_created_at, referral) that gives the order:
+    one index range, stopped after the page, whatever the size of the table. (group,
+    permission, referral) is unique, so the join gives each referral once. A coordinator
+    sees their task forces' referrals as well, which have no grant to read: that list walks
+    the referrals' own created_at index."""
     lookups = _narrowing(user, filters or ReferralFilters())
-    return (
-        Referral.objects.filter(referral_visible_q(user), **lookups)
-        .select_related("to_service", "sender_organization", "receiving_organization", "person")
-        .order_by("-created_at", "-id")
+    referrals = Referral.objects.select_related(
+        "to_service", "sender_organization", "receiving_organization", "person"
+    )
+    membership = membership_of(user)
+    if membership is None:
+        return referrals.none()
+    if coordinated_task_force_ids(user):
+        return referrals.filter(referral_visible_q(user), **lookups).order_by("-created_at", "-id")
+    return referrals.filter(
+        referralgroupobjectpermission__group_id=membership.organization.group_id,
+        referralgroupobjectpermission__permission_id=permission_id(Referral, "view_referral"),
+        **lookups,
+    ).order_by(
+        "-referralgroupobjectpermission__referral_created_at",
+        "-referralgroupobjectpermission__content_object_id",
     )
 
 

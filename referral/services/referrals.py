@@ -160,16 +160,20 @@ def referral_create(
         context=crypto.referral_reason_context(referral.pk),
         text=(reason or "").strip(),
     )
-    try:
-        with transaction.atomic():
-            referral.save(force_insert=True)
-    except IntegrityError:
-        # A concurrent request with the same client_uuid won: answer as its replay.
-        existing = Referral.objects.filter(client_uuid=client_uuid).first()
-        if existing is None:
-            raise
-        return _replayed(existing, organization, service, pathway, person, reason, urgency)
-    referral_grant(referral=referral)
+    if client_uuid is None:
+        referral.save(force_insert=True)
+    else:
+        # Only a client_uuid can collide, so only then the savepoint that outlives it.
+        try:
+            with transaction.atomic():
+                referral.save(force_insert=True)
+        except IntegrityError:
+            # A concurrent request with the same client_uuid won: answer as its replay.
+            existing = Referral.objects.filter(client_uuid=client_uuid).first()
+            if existing is None:
+                raise
+            return _replayed(existing, organization, service, pathway, person, reason, urgency)
+    referral_grant(referral=referral, new_referral=True)
     event = ReferralEvent.objects.create(
         referral=referral,
         actor=sender,

@@ -1,0 +1,30 @@
+"""Grant rows carry their referral's creation time (filled in here; the next migration makes
+it required and indexes it: PostgreSQL refuses to alter a table with updates pending in the
+same transaction)."""
+
+from django.db import migrations, models
+
+
+def fill(apps, schema_editor):
+    Grant = apps.get_model("referral", "ReferralGroupObjectPermission")
+    Referral = apps.get_model("referral", "Referral")
+    Grant.objects.update(
+        referral_created_at=models.Subquery(
+            Referral.objects.filter(pk=models.OuterRef("content_object_id")).values(
+                "created_at"
+            )[:1]
+        )
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("referral", "0010_fill_referral_task_force")]
+
+    operations = [
+        migrations.AddField(
+            model_name="referralgroupobjectpermission",
+            name="referral_created_at",
+            field=models.DateTimeField(null=True),
+        ),
+        migrations.RunPython(fill, migrations.RunPython.noop, elidable=True),
+    ]
