@@ -10,9 +10,9 @@ def fill(apps, schema_editor):
     Referral = apps.get_model("referral", "Referral")
     Grant.objects.update(
         referral_created_at=models.Subquery(
-            Referral.objects.filter(pk=models.OuterRef("content_object_id")).values(
-                "created_at"
-            )[:1]
+            Referral.objects.filter(pk=models.OuterRef("content_object_id")).values("created_at")[
+                :1
+            ]
         )
     )
 
