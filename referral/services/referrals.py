@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from functools import cache
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditAction
@@ -214,9 +215,10 @@ def _task_force_for(
 ) -> TaskForce:
     """The task force a new referral belongs to (see ``referral_create``)."""
     shared = list(
-        TaskForce.objects.filter(organizations=organization.pk)
-        .filter(organizations=service.organization_id)
-        .order_by("pk")
+        TaskForce.objects.raw(
+            _shared_task_forces_sql(),
+            [_organization_key(organization.pk), _organization_key(service.organization_id)],
+        )
     )
     if not shared:
         raise ValidationFailed(
@@ -243,6 +245,28 @@ def _task_force_for(
             code="task_force_required",
         )
     return shared[0]
+
+
+@cache
+def _shared_task_forces_sql() -> str:
+    """The task forces two organisations both belong to, oldest first: one statement written
+    once (every create asks it; building it through the ORM cost more than running it)."""
+    qn = connection.ops.quote_name
+    through = TaskForce.organizations.through._meta
+    table, members = qn(TaskForce._meta.db_table), qn(through.db_table)
+    task_force = qn(through.get_field("taskforce").column)
+    member = qn(through.get_field("organization").column)
+    pk = f"{table}.{qn(TaskForce._meta.pk.column)}"
+    return (
+        f"SELECT {table}.* FROM {table} WHERE "  # noqa: S608
+        f"EXISTS(SELECT 1 FROM {members} m WHERE m.{task_force} = {pk} AND m.{member} = %s) "
+        f"AND EXISTS(SELECT 1 FROM {members} m WHERE m.{task_force} = {pk} AND m.{member} = %s) "
+        f"ORDER BY {pk}"
+    )
+
+
+def _organization_key(organization_id):
+    return Organization._meta.pk.get_db_prep_value(organization_id, connection)
 
 
 def _which(shared: list[TaskForce]) -> str:
