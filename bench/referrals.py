@@ -213,7 +213,13 @@ def build_referrals(total: int, orgs, services, users, task_force) -> float:
     columns = [f.column for f in fields]
     base = [f.get_db_prep_save(getattr(template, f.attname), connection) for f in fields]
     at = {c: columns.index(c) for c in columns}
-    grant_columns = ["group_id", "permission_id", "content_object_id", "referral_created_at"]
+    grant_columns = [
+        "group_id",
+        "permission_id",
+        "content_object_id",
+        "referral_created_at",
+        "referral_status",
+    ]
     postgres = connection.vendor == "postgresql"
     # The database's own forms, as Django writes them (psycopg adapts uuid and datetime
     # itself; Django keeps them on SQLite as hex and naive UTC text), made without the
@@ -256,7 +262,7 @@ def build_referrals(total: int, orgs, services, users, task_force) -> float:
             row[at["sender_organization_id"]] = organization_ids[s]
             row[at["to_service_id"]] = service_ids[r]
             row[at["receiving_organization_id"]] = organization_ids[r]
-            row[at["status"]] = statuses[rng.randrange(5)]
+            row[at["status"]] = status = statuses[rng.randrange(5)]
             row[at["status_changed_at"]] = when
             row[at["journey_started_at"]] = when
             row[at["created_at"]] = when
@@ -265,7 +271,7 @@ def build_referrals(total: int, orgs, services, users, task_force) -> float:
             granted = {
                 (group_ids[s if side == "s" else r], p) for side, perms in codes for p in perms
             }  # a referral within one organisation has its view grant once
-            grants.extend((group, p, pk, when) for group, p in granted)
+            grants.extend((group, p, pk, when, status) for group, p in granted)
         return referrals, grants
 
     referral_table = qn(Referral._meta.db_table)
@@ -276,7 +282,7 @@ def build_referrals(total: int, orgs, services, users, task_force) -> float:
     )
     insert_grants = (
         f"INSERT INTO {grant_table} ({', '.join(map(qn, grant_columns))}) "  # noqa: S608
-        "VALUES (%s, %s, %s, %s)"
+        "VALUES (%s, %s, %s, %s, %s)"
     )
     batch = 20_000
     if not postgres:

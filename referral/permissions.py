@@ -95,8 +95,9 @@ def referral_grant(*, referral: Referral, new_referral: bool = False) -> None:
     """The sender's organisation sees status and dates; the receiver's works the referral and
     sees the person's pseudonym (identity only under consent, decided at read time).
 
-    Each grant row carries the referral's ``created_at``: an organisation's list is read
-    newest first along its grant rows (``referral.selectors.referrals.referral_list``)."""
+    Each grant row carries the referral's ``created_at`` and ``status``: an organisation's
+    list is read newest first along its grant rows
+    (``referral.selectors.referrals.referral_list``)."""
     _grant(
         ReferralGroupObjectPermission,
         Referral,
@@ -107,6 +108,7 @@ def referral_grant(*, referral: Referral, new_referral: bool = False) -> None:
         ],
         new_object=new_referral,
         referral_created_at=referral.created_at,
+        referral_status=referral.status,
     )
     if referral.person_id:
         _grant(
@@ -115,3 +117,11 @@ def referral_grant(*, referral: Referral, new_referral: bool = False) -> None:
             referral.person,
             [(referral.receiving_organization.group_id, PERSON_RECEIVER)],
         )
+
+
+def referral_grants_follow(*, referral: Referral) -> None:
+    """The referral's grant rows take its new status (``referral_transition`` calls this in
+    its transaction), so that a list by status stays one index range."""
+    ReferralGroupObjectPermission.objects.filter(content_object_id=referral.pk).update(
+        referral_status=referral.status
+    )

@@ -1,4 +1,4 @@
-"""Grant rows carry their referral's creation time (filled in here; the next migration makes
+"""Grant rows carry their referral's creation time and status (filled in here; the next migration makes
 it required and indexes it: PostgreSQL refuses to alter a table with updates pending in the
 same transaction)."""
 
@@ -25,6 +25,11 @@ class Migration(migrations.Migration):
             model_name="referralgroupobjectpermission",
             name="referral_created_at",
             field=models.DateTimeField(null=True),
+        ),
+        migrations.AddField(
+            model_name="referralgroupobjectpermission",
+            name="referral_status",
+            field=models.CharField(max_length=12, null=True),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop, elidable=True),
     ]

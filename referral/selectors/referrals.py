@@ -70,11 +70,13 @@ def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[R
         return referrals.none()
     if coordinated_task_force_ids(user):
         return referrals.filter(referral_visible_q(user), **lookups).order_by("-created_at", "-id")
-    return referrals.filter(
-        referralgroupobjectpermission__group_id=membership.organization.group_id,
-        referralgroupobjectpermission__permission_id=permission_id(Referral, "view_referral"),
-        **lookups,
-    ).order_by(
+    grant = {
+        "referralgroupobjectpermission__group_id": membership.organization.group_id,
+        "referralgroupobjectpermission__permission_id": permission_id(Referral, "view_referral"),
+    }
+    if "status" in lookups:  # the grant's copy of the status: one range of its status index
+        grant["referralgroupobjectpermission__referral_status"] = lookups.pop("status")
+    return referrals.filter(**grant, **lookups).order_by(
         "-referralgroupobjectpermission__referral_created_at",
         "-referralgroupobjectpermission__content_object_id",
     )
@@ -86,13 +88,17 @@ def referral_count(*, user, filters: ReferralFilters | None = None) -> int:
     For anyone but a coordinator a referral is visible exactly when the user's
     organisation group holds a ``view_referral`` grant on it, and (group, permission,
     content_object) is unique, so an unfiltered count is the number of those grant rows: one
-    index range, where counting the referrals probed or hashed every one of them. A filter
-    (walked along its own index) or a coordinator's task forces (visible by organisation,
-    with no grant to count) are counted on the list itself."""
+    index range, where counting the referrals probed or hashed every one of them; by status,
+    a range of the grants' status index (the grant rows keep the referral's status). Other
+    filters, or a coordinator's task forces (visible by organisation, with no grant to
+    count), are counted on the list itself."""
     filters = filters or ReferralFilters()
-    if _narrowing(user, filters) or coordinated_task_force_ids(user):
+    narrowing = _narrowing(user, filters)
+    status = narrowing.pop("status", None)
+    if narrowing or coordinated_task_force_ids(user):
         return referral_list(user=user, filters=filters).count()
-    return referral_grants(user).count()
+    grants = referral_grants(user)
+    return (grants.filter(referral_status=status) if status else grants).count()
 
 
 class CountedReferrals:

@@ -25,7 +25,7 @@ from referral.models import (
     ReferralStatus,
     Urgency,
 )
-from referral.permissions import referral_grant
+from referral.permissions import referral_grant, referral_grants_follow
 from referral.selectors.access import consent_covering, membership_of, person_visible_q
 from referral.selectors.referrals import referral_reason_text
 from referral.workflow import Side, next_statuses, side_for
@@ -435,6 +435,7 @@ def referral_transition(
     referral.status_reason_code = reason_code
     referral.outcome = outcome
     referral.save(update_fields=["status", "status_changed_at", "status_reason_code", "outcome"])
+    referral_grants_follow(referral=referral)
     event = ReferralEvent.objects.create(
         referral=referral,
         actor=actor,

@@ -88,6 +88,13 @@ def test_a_referral_grants_each_end_once_with_its_creation_time_for_the_list(wor
         == 1
     )
     assert [r.pk for r in referral_list(user=world.provider)][:1] == [referral.pk]
+    assert {g.referral_status for g in grants} == {"sent"}
+    # and a transition moves every grant row's copy of the status with the referral
+    referral_transition(referral=referral, actor=world.provider, to="accepted")
+    assert {g.referral_status for g in grants.all()} == {"accepted"}
+    accepted = ReferralFilters(status="accepted")
+    assert [r.pk for r in referral_list(user=world.officer, filters=accepted)] == [referral.pk]
+    assert referral_count(user=world.officer, filters=accepted) == 1
 
 
 def test_sla_is_the_services_and_half_for_urgent(world):
