@@ -1,6 +1,6 @@
-"""Grant rows carry their referral's creation time and status (filled in here; the next migration makes
-it required and indexes it: PostgreSQL refuses to alter a table with updates pending in the
-same transaction)."""
+"""Grant rows carry their referral's creation time and status (filled in here; the next
+migration makes them required and indexes them: PostgreSQL refuses to alter a table with
+updates pending in the same transaction)."""
 
 from django.db import migrations, models
 
@@ -8,12 +8,10 @@ from django.db import migrations, models
 def fill(apps, schema_editor):
     Grant = apps.get_model("referral", "ReferralGroupObjectPermission")
     Referral = apps.get_model("referral", "Referral")
+    referral = Referral.objects.filter(pk=models.OuterRef("content_object_id"))
     Grant.objects.update(
-        referral_created_at=models.Subquery(
-            Referral.objects.filter(pk=models.OuterRef("content_object_id")).values("created_at")[
-                :1
-            ]
-        )
+        referral_created_at=models.Subquery(referral.values("created_at")[:1]),
+        referral_status=models.Subquery(referral.values("status")[:1]),
     )
 
 
