@@ -437,3 +437,48 @@ class EmergencyAccess(models.Model):
 
     def __str__(self) -> str:
         return f"Emergency access {self.id} to {self.person_id}"
+
+
+class FhirSubscriptionStatus(models.TextChoices):
+    """The R4 Subscription statuses we use (``requested`` is never kept: a subscription is
+    active once it passed the allow-list)."""
+
+    ACTIVE = "active", "Active"
+    OFF = "off", "Off"
+    ERROR = "error", "Error"
+
+
+class FhirSubscription(models.Model):
+    """A partner system's rest-hook subscription to its organisation's referral Tasks
+    (the R4 Subscriptions backport, id-only payloads). The endpoint matched the operator's
+    allow-list (``CONTINUUM_FHIR_SUBSCRIPTION_HOSTS``) when it was made and is checked again
+    at every delivery."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="fhir_subscriptions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    endpoint = models.URLField(max_length=500)
+    # "" (Tasks the organisation owns or requested), "owner" or "requester".
+    role = models.CharField(max_length=10, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=8,
+        choices=FhirSubscriptionStatus.choices,
+        default=FhirSubscriptionStatus.ACTIVE,
+    )
+    # The FHIR base the subscription was made on, for the absolute references notifications
+    # carry (a delivery runs outside any request).
+    server_base = models.URLField(max_length=300)
+    events_since_start = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return f"Subscription {self.id} ({self.status})"

@@ -29,6 +29,10 @@ whose sender or receiving organisation belongs to the task force):
 ``no_capacity``
     A service of a task-force organisation, active or temporarily closed, with
     ``capacity_available == 0`` or not accepting referrals.
+``unclassified``
+    A service of a task-force organisation without a stage (imported from an HSDS feed that
+    named none): listed in the directory, not offered for referrals until its organisation
+    gives it one. Since the service was created.
 ``emergency_access``
     A referral of the task force through which a provider opened the person's identity
     without consent (42 CFR Part 2 §2.51) within ``EMERGENCY_LOOKBACK`` (30 days); one item
@@ -56,6 +60,7 @@ from coordination.selectors import (
 from core.errors import NotFound, ValidationFailed
 from referral.models import EmergencyAccess, Person, Referral, ReferralStatus
 from services_directory.models import Service, ServiceStatus, TaskForce
+from services_directory.selectors import services_unclassified
 
 NEAR_SLA_SHARE = 0.25
 NEAR_SLA_CAP = timedelta(hours=12)
@@ -84,6 +89,7 @@ RULE_TARGETS: dict[str, tuple[str, ...]] = {
     BoardRule.STALLED: (PERSON, REFERRAL),
     BoardRule.NO_CAPACITY: (SERVICE,),
     BoardRule.EMERGENCY_ACCESS: (REFERRAL,),
+    BoardRule.UNCLASSIFIED: (SERVICE,),
 }
 ANONYMOUS = "Anonymous"
 # Never loaded for the board: coordinators see pseudonyms only.
@@ -320,6 +326,22 @@ def _no_capacity(task_force: TaskForce) -> list[BoardItem]:
     ]
 
 
+def _unclassified(task_force: TaskForce) -> list[BoardItem]:
+    return [
+        BoardItem(
+            rule=BoardRule.UNCLASSIFIED,
+            target_type=SERVICE,
+            target_id=str(s.pk),
+            display_name=s.name,
+            since=s.created_at,
+            status="unclassified",
+            service=s,
+            links=_service_links(s),
+        )
+        for s in services_unclassified(task_force=task_force)[:RULE_LIMIT]
+    ]
+
+
 def board_get(
     *,
     user,
@@ -348,6 +370,8 @@ def board_get(
             computed[name] = _no_capacity(task_force)
         elif name == BoardRule.EMERGENCY_ACCESS:
             computed[name] = _emergency_access(referrals, now)
+        elif name == BoardRule.UNCLASSIFIED:
+            computed[name] = _unclassified(task_force)
     states = {
         (s.rule, s.target_label, s.target_id): s
         for s in BoardItemState.objects.filter(task_force=task_force, rule__in=rules)

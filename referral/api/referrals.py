@@ -15,12 +15,12 @@ from core.api.params import StrictBodySerializer, StrictQuerySerializer
 from core.api.schema import paginated
 from core.errors import NotFound, ValidationFailed
 from core.idempotency import answer_concerns, idempotent
-from referral import fhir
+from referral.fhir import selectors as fhir_selectors
+from referral.fhir.views import FhirAcceptingNegotiation
 from referral.models import Contact, Pathway, ReferralStatus, Urgency
 from referral.reasons import OUTCOMES, reason_codes_published, reason_label
 from referral.selectors import referrals as selectors
 from referral.selectors.access import membership_of
-from referral.selectors.people import person_identity
 from referral.services import referrals as services
 from referral.workflow import transitions_open_to
 from services_directory.models import Service
@@ -350,23 +350,20 @@ class ReferralNotesApi(APIView):
 
 
 class ReferralFhirApi(APIView):
+    # Answered as application/fhir+json, also to FHIR clients that ask for only that.
+    content_negotiation_class = FhirAcceptingNegotiation
+
     @extend_schema(
         responses={200: dict},
-        description="FHIR R4 (R4B-compatible) Bundle: ServiceRequest + Task. Identifying "
-        "data only where the reader may see it (and that read is audited).",
+        description="FHIR R4 collection Bundle (SDOH Clinical Care IG): the ServiceRequest, "
+        "its Task, and the resources they reference that you may read (a Patient only with "
+        "the fields a consent discloses, that read audited). The same resources as /fhir/.",
     )
     def get(self, request, referral_id):
         referral = selectors.referral_get(user=request.user, referral_id=referral_id)
-        identity = None
-        if referral.person is not None:
-            # Decides, decrypts and audits the read; None where the reader may not see it.
-            identity = person_identity(user=request.user, person=referral.person)
-            if identity and (identity.get("erased") or identity.get("unreadable")):
-                identity = None
-        bundle = fhir.referral_bundle(
-            referral,
-            identity=identity,
-            reason=selectors.referral_reason(user=request.user, referral=referral),
+        # The Patient in it is decided, decrypted and audited by ``person_identity``.
+        bundle = fhir_selectors.referral_bundle(
+            user=request.user, referral=referral, base=request.build_absolute_uri("/fhir/")
         )
         return Response(bundle, content_type="application/fhir+json")
 

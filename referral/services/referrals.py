@@ -15,6 +15,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
 from referral import crypto, reasons
+from referral.fhir.subscriptions import subscriptions_notify
 from referral.models import (
     Contact,
     Notification,
@@ -93,6 +94,13 @@ def referral_create(
     in_task_force = _task_force_for(
         organization=organization, service=service, wanted=task_force, parent=parent
     )
+    if not service.classified:
+        raise ValidationFailed(
+            "This service has no stage yet: its organisation must classify it before it "
+            "takes referrals.",
+            errors={"to_service": ["Unclassified: no stage."]},
+            code="service_unclassified",
+        )
     if not service.accepting_referrals or service.status != ServiceStatus.ACTIVE:
         raise Conflict(
             "This service does not accept referrals now.",
@@ -207,6 +215,7 @@ def referral_create(
         organization=receiving,
         message=f"New {referral.get_urgency_display().lower()} referral to {service.name}.",
     )
+    subscriptions_notify(referral=referral)
     return referral, True
 
 
@@ -490,6 +499,7 @@ def referral_transition(
             f"{referral.get_status_display().lower()}."
         ),
     )
+    subscriptions_notify(referral=referral)
     return referral
 
 
