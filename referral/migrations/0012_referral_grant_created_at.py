@@ -16,7 +16,7 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("referral", "0010_fill_referral_task_force")]
+    dependencies = [("referral", "0011_fhir_subscription")]
 
     operations = [
         migrations.AddField(
