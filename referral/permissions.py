@@ -52,11 +52,15 @@ def _grant(
     and building the statement through the ORM cost more than running it. On an object made
     in this transaction (``new_object``) no row can exist yet; otherwise rows already there
     are left as they are."""
-    rows = [
-        {"group": group_id, "permission": permission_id(model, code), "content_object": obj.pk}
-        | columns
+    # A referral within one organisation grants it view_referral as sender and receiver: once.
+    pairs = dict.fromkeys(
+        (group_id, permission_id(model, code))
         for group_id, codenames in grants
         for code in codenames
+    )
+    rows = [
+        {"group": group_id, "permission": permission, "content_object": obj.pk} | columns
+        for group_id, permission in pairs
     ]
     if not rows:
         return
