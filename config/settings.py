@@ -208,6 +208,8 @@ SPECTACULAR_SETTINGS = {
         "core.api.schema.postprocess",
     ],
     # Swagger UI served from our own static files, never from a CDN.
+    # one name for the continuum stages wherever a field takes one (stage, to_stage)
+    "ENUM_NAME_OVERRIDES": {"StageEnum": "services_directory.models.Stage"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

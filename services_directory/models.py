@@ -223,6 +223,12 @@ class Service(models.Model):
     maximum_age = models.PositiveSmallIntegerField(null=True, blank=True)
     alert = models.TextField(blank=True)
     wait_time = models.CharField(max_length=200, blank=True)
+    # The wait the service states for a place, in days (the board flags people waiting
+    # longer; 14 days when not stated), and its current wait as the referral service keeps
+    # it: how many wait now and the median days from joining the list to the expected start.
+    stated_wait_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    waiting_count = models.PositiveIntegerField(default=0, editable=False)
+    current_wait_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
     # Blank is "unclassified": a service imported from a feed that says nothing Continuum can
     # read as a stage. It is listed in the directory but not offered for referrals until an
     # organisation admin gives it a stage (``services_unclassified`` is their to-do list).

@@ -59,6 +59,7 @@ def reason_system(status: str) -> str:
 TASK_STATUS: dict[str, str] = {
     S.SENT: "requested",
     S.ACCEPTED: "accepted",
+    S.WAITLISTED: "on-hold",  # accepted, paused until a place is free
     S.ENGAGED: "in-progress",
     S.COMPLETED: "completed",
     S.FORWARDED: "completed",
@@ -67,14 +68,11 @@ TASK_STATUS: dict[str, str] = {
     S.WITHDRAWN: "cancelled",
     S.DISENGAGED: "failed",
 }
-# The waiting list (a state another change adds) is the IG's on-hold, where it exists.
-WAITLISTED = getattr(S, "WAITLISTED", None)
-if WAITLISTED is not None:
-    TASK_STATUS[WAITLISTED] = "on-hold"
 
 SERVICE_REQUEST_STATUS: dict[str, str] = {
     S.SENT: "active",
     S.ACCEPTED: "active",
+    S.WAITLISTED: "active",  # the request stands while the person waits; the Task is on hold
     S.ENGAGED: "active",
     S.COMPLETED: "completed",
     S.FORWARDED: "completed",
@@ -83,9 +81,6 @@ SERVICE_REQUEST_STATUS: dict[str, str] = {
     S.WITHDRAWN: "revoked",
     S.DISENGAGED: "revoked",
 }
-if WAITLISTED is not None:
-    # The request stands while the person waits for a place; the Task is what is on hold.
-    SERVICE_REQUEST_STATUS[WAITLISTED] = "active"
 
 # SDOHCC Task status rule (as its sibling IGs state it, pa-taskrm-1): statusReason is
 # present for these statuses and only for these.
@@ -101,9 +96,8 @@ TASK_STATUS_TO_TRANSITION: dict[str, str] = {
     "completed": S.COMPLETED,
     "failed": S.DISENGAGED,
     "cancelled": S.WITHDRAWN,
+    "on-hold": S.WAITLISTED,  # with the expected start as Task.restriction.period.start
 }
-if WAITLISTED is not None:
-    TASK_STATUS_TO_TRANSITION["on-hold"] = WAITLISTED
 TASK_STATUSES = (
     "draft",
     "requested",

@@ -94,23 +94,24 @@ def service_request(
                 dict(m.REFERRAL_TO_SERVICE),
                 _coding(m.LOCAL_STAGE, referral.stage, referral.get_stage_display()),
             ],
-            "text": referral.to_service.name,
+            "text": referral.addressee,
         },
         "subject": _subject(referral, patient_visible=patient_visible),
         "authoredOn": instant(referral.created_at),
         "requester": ref(
             "Organization", referral.sender_organization_id, referral.sender_organization.name
         ),
-        "performer": [
+        "extension": [{"url": m.EXT_PATHWAY, "valueCode": referral.pathway}],
+    }
+    if referral.receiving_organization_id:  # none while a referral to a stage is not taken
+        resource["performer"] = [
             ref(
                 "Organization",
                 referral.receiving_organization_id,
                 referral.receiving_organization.name,
             ),
             ref("HealthcareService", referral.to_service_id, referral.to_service.name),
-        ],
-        "extension": [{"url": m.EXT_PATHWAY, "valueCode": referral.pathway}],
-    }
+        ]
     if reason:
         resource["reasonCode"] = [{"text": reason}]
     if referral.parent_id and parent_visible:
@@ -161,12 +162,16 @@ def task(
         "requester": ref(
             "Organization", referral.sender_organization_id, referral.sender_organization.name
         ),
-        "owner": ref(
-            "Organization", referral.receiving_organization_id, referral.receiving_organization.name
-        ),
     }
+    if referral.receiving_organization_id:  # a referral to a stage has no owner until taken
+        resource["owner"] = ref(
+            "Organization", referral.receiving_organization_id, referral.receiving_organization.name
+        )
     if referral.parent_id and parent_visible:
         resource["partOf"] = [ref("Task", referral.parent_id)]
+    if referral.status == ReferralStatus.WAITLISTED and referral.expected_start:
+        # on hold until the service expects to start: when fulfilment is sought
+        resource["restriction"] = {"period": {"start": referral.expected_start.isoformat()}}
     reason = _status_reason(referral, status)
     if reason is not None:
         resource["statusReason"] = reason
@@ -298,20 +303,16 @@ def consent(item: Consent, *, patient_visible: bool, disclosed: bool) -> Resourc
 def organization(item: Organization) -> Resource:
     """From the directory; the id is the one HSDS uses."""
     type_code = m.ORGANIZATION_TYPES.get(item.kind, "other")
+    codings = [_coding(m.ORGANIZATION_TYPE, type_code)]
+    if item.kind:  # an imported organisation may have no kind yet
+        codings.append(_coding(m.LOCAL_ORGANIZATION_KIND, item.kind, item.get_kind_display()))
     resource: Resource = {
         "resourceType": "Organization",
         "id": str(item.pk),
         "meta": _meta(None, item.updated_at),
         "identifier": [{"system": f"{m.LOCAL}:organization", "value": str(item.pk)}],
         "active": True,
-        "type": [
-            {
-                "coding": [
-                    _coding(m.ORGANIZATION_TYPE, type_code),
-                    _coding(m.LOCAL_ORGANIZATION_KIND, item.kind, item.get_kind_display()),
-                ]
-            }
-        ],
+        "type": [{"coding": codings}],
         "name": item.name,
     }
     if item.alternate_name:
@@ -336,15 +337,16 @@ def healthcare_service(item: Service, *, location_ids: list[Any]) -> Resource:
         "identifier": [{"system": m.LOCAL_SERVICE, "value": str(item.pk)}],
         "active": item.status == ServiceStatus.ACTIVE,
         "providedBy": ref("Organization", item.organization_id),
-        "category": [
+        "name": item.name,
+        "appointmentRequired": False,
+    }
+    if item.stage:  # an imported service may be unclassified: no stage yet
+        resource["category"] = [
             {
                 "coding": [_coding(m.LOCAL_STAGE, item.stage, item.get_stage_display())],
                 "text": item.get_stage_display(),
             }
-        ],
-        "name": item.name,
-        "appointmentRequired": False,
-    }
+        ]
     if item.description:
         resource["comment"] = item.description
     if location_ids:

@@ -250,7 +250,8 @@ def referral_bundle(*, user, referral: Referral, base: str) -> dict[str, Any]:
         pk__in={referral.sender_organization_id, referral.receiving_organization_id}
     ).order_by("name")
     resources.extend(build.organization(item) for item in organizations)
-    resources.append(healthcare_service_read(service_id=referral.to_service_id))
+    if referral.to_service_id:  # a referral to a stage names no service until taken
+        resources.append(healthcare_service_read(service_id=referral.to_service_id))
     if _consent_visible(referral, facts):
         resources.append(consent_read(user=user, consent_id=referral.consent_id))
     bundle: dict[str, Any] = {

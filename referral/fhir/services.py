@@ -8,6 +8,7 @@ the 409 for an illegal move, the event row, the notifications.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import transaction
 
@@ -16,12 +17,17 @@ from audit.services import audit_record
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from referral.fhir import mapping as m
 from referral.fhir.subscriptions import endpoint_refusal
-from referral.models import FhirSubscription, FhirSubscriptionStatus, Referral
+from referral.models import FhirSubscription, FhirSubscriptionStatus, Referral, ReferralStatus
 from referral.selectors.access import membership_of
 from referral.services.referrals import referral_transition
 
 # The transition API's fields and the Task elements that carry them.
-TASK_ELEMENTS = {"to": "status", "reason_code": "statusReason", "outcome": "output"}
+TASK_ELEMENTS = {
+    "to": "status",
+    "reason_code": "statusReason",
+    "outcome": "output",
+    "expected_start": "restriction.period.start",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class TaskChange:
     status: str
     reason_code: str = ""
     outcome: str = ""
+    # on-hold (the waiting list): when the service expects to start, Task.restriction.period
+    expected_start: date | None = None
 
 
 def task_update(*, actor, referral: Referral, change: TaskChange) -> Referral:
@@ -59,6 +67,7 @@ def task_update(*, actor, referral: Referral, change: TaskChange) -> Referral:
             to=to,
             reason_code=change.reason_code,
             outcome=change.outcome,
+            expected_start=change.expected_start if to == ReferralStatus.WAITLISTED else None,
         )
     except DomainError as error:
         # The same error, naming the Task's elements instead of the API's fields.
@@ -69,10 +78,11 @@ def task_update(*, actor, referral: Referral, change: TaskChange) -> Referral:
 @transaction.atomic
 def subscription_create(
     *, actor, endpoint: str, role: str, reason: str, server_base: str
-) -> FhirSubscription:
+) -> tuple[FhirSubscription, bool]:
     """A rest-hook subscription of the actor's organisation to its Tasks (``role``: "" for
     both ends, "owner" or "requester"). An endpoint off the allow-list is a 400 naming
-    ``channel.endpoint``."""
+    ``channel.endpoint``. Returns ``(subscription, created)``: the same active subscription
+    asked for again (a retried POST) is the one there is, so nothing is notified twice."""
     membership = membership_of(actor)
     if membership is None:
         raise NotFound()
@@ -83,6 +93,14 @@ def subscription_create(
             errors={"channel.endpoint": [refusal]},
             code="endpoint_not_allowed",
         )
+    existing = FhirSubscription.objects.filter(
+        organization_id=membership.organization_id,
+        endpoint=endpoint,
+        role=role,
+        status=FhirSubscriptionStatus.ACTIVE,
+    ).first()
+    if existing is not None:
+        return existing, False
     subscription = FhirSubscription.objects.create(
         organization_id=membership.organization_id,
         created_by=actor,
@@ -97,7 +115,7 @@ def subscription_create(
         target=subscription,
         data={"endpoint": endpoint, "role": role},
     )
-    return subscription
+    return subscription, True
 
 
 @transaction.atomic

@@ -337,7 +337,27 @@ def task_change(body: Any) -> TaskChange:
             outcome = value[0][1]
         if "outcome-reason" in kinds and value and not reason_code:
             reason_code = _reason_code(value)
-    return TaskChange(status=status, reason_code=reason_code, outcome=outcome)
+    expected_start = _expected_start(body) if status == "on-hold" else None
+    return TaskChange(
+        status=status, reason_code=reason_code, outcome=outcome, expected_start=expected_start
+    )
+
+
+def _expected_start(body: dict[str, Any]):
+    """``Task.restriction.period.start`` of a Task put on hold (the waiting list): a date, or
+    the date of a dateTime; absent is None (the service answers that it is required)."""
+    restriction = body.get("restriction")
+    period = restriction.get("period") if isinstance(restriction, dict) else None
+    start = period.get("start") if isinstance(period, dict) else None
+    if start is None:
+        return None
+    day = parse_date(start[:10]) if isinstance(start, str) else None
+    if day is None:
+        raise ValidationFailed(
+            "restriction.period.start is a date.",
+            errors={"restriction.period.start": ["A date (YYYY-MM-DD)."]},
+        )
+    return day
 
 
 def _apply_json_patch(resource: dict[str, Any], operations: list[Any]) -> dict[str, Any]:
@@ -526,16 +546,15 @@ class SubscriptionListApi(FhirView):
         if membership is None:
             raise NotFound()
         endpoint, role, reason = _subscription_input(request.data, membership.organization_id)
-        item = services.subscription_create(
+        item, created = services.subscription_create(
             actor=request.user,
             endpoint=endpoint,
             role=role,
             reason=reason,
             server_base=base_url(request),
         )
-        response = self.render(
-            subscription_resource(item, base_url(request)), http.HTTP_201_CREATED
-        )
+        answer = http.HTTP_201_CREATED if created else http.HTTP_200_OK
+        response = self.render(subscription_resource(item, base_url(request)), answer)
         response["Location"] = f"{base_url(request)}Subscription/{item.pk}"
         return response
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.errors import NotFound
 from referral import crypto, reasons
-from referral.models import Notification, Referral, ReferralEvent, ReferralNote
+from referral.models import Notification, Referral, ReferralEvent, ReferralNote, ReferralOffer
 from referral.permissions import permission_id
 from referral.selectors.access import (
     coordinated_task_force_ids,
@@ -37,8 +37,6 @@ def _narrowing(user, filters: ReferralFilters) -> dict[str, object]:
     membership = membership_of(user)
     if filters.direction == "sent" and membership:
         lookups["sender_organization_id"] = membership.organization_id
-    elif filters.direction == "received" and membership:
-        lookups["receiving_organization_id"] = membership.organization_id
     if filters.status:
         lookups["status"] = filters.status
     if filters.pathway:
@@ -52,6 +50,20 @@ def _narrowing(user, filters: ReferralFilters) -> dict[str, object]:
     return lookups
 
 
+def _received_q(user, filters: ReferralFilters) -> Q:
+    """``direction=received``: the referrals the user's organisation receives, and those
+    addressed to a stage that are offered to it and not taken yet."""
+    membership = membership_of(user)
+    if filters.direction != "received" or membership is None:
+        return Q()
+    offered = ReferralOffer.objects.filter(
+        referral_id=OuterRef("pk"), organization_id=membership.organization_id
+    )
+    return Q(receiving_organization_id=membership.organization_id) | Q(
+        Exists(offered), receiving_organization__isnull=True
+    )
+
+
 def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
     """The referrals the user may see, newest first.
 
@@ -61,7 +73,8 @@ def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[R
     permission, referral) is unique, so the join gives each referral once. A coordinator
     sees their task forces' referrals as well, which have no grant to read: that list walks
     the referrals' own created_at index."""
-    lookups = _narrowing(user, filters or ReferralFilters())
+    filters = filters or ReferralFilters()
+    lookups = _narrowing(user, filters)
     referrals = Referral.objects.select_related(
         "to_service", "sender_organization", "receiving_organization", "person"
     )
@@ -69,14 +82,16 @@ def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[R
     if membership is None:
         return referrals.none()
     if coordinated_task_force_ids(user):
-        return referrals.filter(referral_visible_q(user), **lookups).order_by("-created_at", "-id")
+        return referrals.filter(
+            referral_visible_q(user), _received_q(user, filters), **lookups
+        ).order_by("-created_at", "-id")
     grant = {
         "referralgroupobjectpermission__group_id": membership.organization.group_id,
         "referralgroupobjectpermission__permission_id": permission_id(Referral, "view_referral"),
     }
     if "status" in lookups:  # the grant's copy of the status: one range of its status index
         grant["referralgroupobjectpermission__referral_status"] = lookups.pop("status")
-    return referrals.filter(**grant, **lookups).order_by(
+    return referrals.filter(_received_q(user, filters), **grant, **lookups).order_by(
         "-referralgroupobjectpermission__referral_created_at",
         "-referralgroupobjectpermission__content_object_id",
     )
@@ -95,7 +110,7 @@ def referral_count(*, user, filters: ReferralFilters | None = None) -> int:
     filters = filters or ReferralFilters()
     narrowing = _narrowing(user, filters)
     status = narrowing.pop("status", None)
-    if narrowing or coordinated_task_force_ids(user):
+    if narrowing or filters.direction or coordinated_task_force_ids(user):
         return referral_list(user=user, filters=filters).count()
     grants = referral_grants(user)
     return (grants.filter(referral_status=status) if status else grants).count()
@@ -139,6 +154,12 @@ def relation_to(*, user, referral: Referral) -> set[str]:
         relations.add("receiver")
     if referral.task_force_id in coordinated_task_force_ids(user):
         relations.add("coordinator")
+    if referral.is_open_offer and "sender" not in relations:
+        offered = ReferralOffer.objects.filter(
+            referral_id=referral.pk, organization_id=membership.organization_id
+        ).exists()
+        if offered:
+            relations.add("candidate")  # may take it by accepting
     return relations
 
 
@@ -208,6 +229,7 @@ class EventView:
     reason_code: str
     reason_label: str
     outcome: str
+    expected_start: date | None
     reason: str | None
     created_at: datetime
     organization: object | None
@@ -238,6 +260,7 @@ def referral_event_views(*, user, referral: Referral) -> list[EventView]:
                 reason_code=event.reason_code,
                 reason_label=reasons.reason_label(event.to_status, event.reason_code),
                 outcome=event.outcome,
+                expected_start=event.expected_start,
                 reason=note,
                 created_at=event.created_at,
                 organization=event.organization,

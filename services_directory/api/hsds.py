@@ -194,7 +194,7 @@ class HsdsRootApi(HsdsApi):
         operation_id="hsds_root",
         responses=_JSON,
         description="The HSDS version and profile of this API.",
-        tags=["hsds"],
+        tags=["directory"],
     )
     def get(self, request):
         _parse(StrictQuerySerializer, request)
@@ -215,7 +215,7 @@ class HsdsServiceListApi(HsdsApi):
         responses=_JSON,
         description="Services: their own fields, organisation and attributes; "
         "`full=true` fully nested, `minimal=true` just id, name, status and last_modified.",
-        tags=["hsds"],
+        tags=["directory"],
     )
     def get(self, request):
         params = _parse(ServiceListParams, request)
@@ -233,7 +233,7 @@ class HsdsServiceApi(HsdsApi):
         operation_id="hsds_service_get",
         responses=_JSON,
         description="A fully nested service.",
-        tags=["hsds"],
+        tags=["directory"],
     )
     def get(self, request, id: str):
         _parse(StrictQuerySerializer, request)
@@ -261,7 +261,7 @@ class HsdsOrganizationListApi(HsdsApi):
         responses=_JSON,
         description="Organisations: their own fields and attributes; `full=true` with phones "
         "and locations; `full_service=true` with their services fully nested.",
-        tags=["hsds"],
+        tags=["directory"],
     )
     def get(self, request):
         params = _parse(OrganizationListParams, request)
@@ -284,7 +284,7 @@ class HsdsOrganizationApi(HsdsApi):
         responses=_JSON,
         description="A fully nested organisation with its services (their own fields; "
         "`full_service=true` fully nested).",
-        tags=["hsds"],
+        tags=["directory"],
     )
     def get(self, request, id: str):
         params = _parse(OrganizationParams, request)
@@ -315,7 +315,7 @@ class HsdsServiceAtLocationListApi(HsdsApi):
         responses=_JSON,
         description="Services at their places: own fields with the location's and the "
         "service's; `full=true` with phones, schedules and the location fully nested.",
-        tags=["hsds"],
+        tags=["directory"],
     )
     def get(self, request):
         params = _parse(ServiceAtLocationListParams, request)
@@ -334,7 +334,7 @@ class HsdsServiceAtLocationApi(HsdsApi):
         operation_id="hsds_service_at_location_get",
         responses=_JSON,
         description="A fully nested service at a place.",
-        tags=["hsds"],
+        tags=["directory"],
     )
     def get(self, request, id: str):
         _parse(StrictQuerySerializer, request)
@@ -348,7 +348,7 @@ class HsdsTaxonomyListApi(HsdsApi):
         parameters=[SearchPageParams],
         responses=_JSON,
         description="The taxonomies the attributes use: Continuum's own.",
-        tags=["hsds"],
+        tags=["directory"],
     )
     def get(self, request):
         params = _parse(SearchPageParams, request)
@@ -358,7 +358,10 @@ class HsdsTaxonomyListApi(HsdsApi):
 
 class HsdsTaxonomyApi(HsdsApi):
     @extend_schema(
-        operation_id="hsds_taxonomy_get", responses=_JSON, description="A taxonomy.", tags=["hsds"]
+        operation_id="hsds_taxonomy_get",
+        responses=_JSON,
+        description="A taxonomy.",
+        tags=["directory"],
     )
     def get(self, request, id: str):
         _parse(StrictQuerySerializer, request)
@@ -371,7 +374,7 @@ class HsdsTaxonomyTermListApi(HsdsApi):
         parameters=[TaxonomyTermListParams],
         responses=_JSON,
         description="The terms of the Continuum taxonomy.",
-        tags=["hsds"],
+        tags=["directory"],
     )
     def get(self, request):
         params = _parse(TaxonomyTermListParams, request)
@@ -390,7 +393,7 @@ class HsdsTaxonomyTermApi(HsdsApi):
         operation_id="hsds_taxonomy_term_get",
         responses=_JSON,
         description="A taxonomy term.",
-        tags=["hsds"],
+        tags=["directory"],
     )
     def get(self, request, id: str):
         _parse(StrictQuerySerializer, request)

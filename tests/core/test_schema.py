@@ -59,7 +59,7 @@ def test_every_operation_documents_its_errors_with_the_error_schema(schema):
             if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", [])):
                 assert {"409", "422"} <= set(responses), (method, path)
             assert operation.get("summary"), (method, path)
-            assert operation["tags"][0] in {"directory", "hsds", "referrals", "coordination", "audit"}
+            assert operation["tags"][0] in {"directory", "referrals", "coordination", "audit"}
     assert "429" in schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]
 
 

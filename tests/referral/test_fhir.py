@@ -6,12 +6,14 @@ the server, for each reader. Task moves go through the referral service (events,
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from audit.models import AuditEvent
@@ -19,7 +21,13 @@ from audit.selectors import audit_event_payload
 from referral.fhir import mapping
 from referral.models import ReferralEvent, ReferralStatus
 from referral.services.referrals import referral_transition
-from tests.factories import consent_create_for, person_create_for, referral_sent
+from tests.factories import (
+    LocationFactory,
+    ServiceFactory,
+    consent_create_for,
+    person_create_for,
+    referral_sent,
+)
 
 FHIR = "application/fhir+json"
 BASE = "http://testserver/fhir/"
@@ -108,6 +116,10 @@ def referrals(world):
         "sent": made(),
         "accepted": made(("accepted", {})),
         "engaged": made(("accepted", {}), ("engaged", {})),
+        "waitlisted": made(
+            ("accepted", {}),
+            ("waitlisted", {"expected_start": timezone.now().date() + timedelta(days=7)}),
+        ),
         "completed": made(
             ("accepted", {}), ("engaged", {}), ("completed", {"outcome": "successful"})
         ),
@@ -186,6 +198,7 @@ def test_the_task_statuses_follow_the_mapping_with_reasons_outputs_and_forwardin
         "sent": "requested",
         "accepted": "accepted",
         "engaged": "in-progress",
+        "waitlisted": "on-hold",
         "completed": "completed",
         "not_successful": "completed",
         "declined": "rejected",
@@ -203,6 +216,11 @@ def test_the_task_statuses_follow_the_mapping_with_reasons_outputs_and_forwardin
         "display": "No capacity",
     }
     assert task("expired")["statusReason"]["coding"][0]["code"] == "no_answer_within_sla"
+    waiting = task("waitlisted")
+    assert waiting["statusReason"] == {"text": "Waiting for a place"}
+    assert waiting["restriction"] == {
+        "period": {"start": referrals["waitlisted"].expected_start.isoformat()}
+    }
     outputs = task("not_successful")["output"]
     assert [o["valueCodeableConcept"]["coding"][0]["code"] for o in outputs] == [
         "not_successful",
@@ -488,10 +506,24 @@ def test_metadata_errors_and_content_types(api_client, client_for, world):
     assert validate(wrong_type.json()).issue[0].code == "not-supported"
 
 
-def test_directory_resources_share_their_ids_with_the_directory(client_for, world):
+def test_directory_resources_share_their_ids_with_the_directory_and_hsds(client_for, world):
     client = client_for(world.officer)
+    location = LocationFactory(organization=world.clinic, name="Main site", city="Lisbon")
+    unclassified = ServiceFactory(organization=world.clinic, name="Imported", stage="")
     service = client.get(f"/fhir/HealthcareService/{world.treatment.pk}").json()
     validate(service)
+    for kind, pk, hsds in (
+        ("HealthcareService", world.treatment.pk, "services"),
+        ("HealthcareService", unclassified.pk, "services"),
+        ("Organization", world.clinic.pk, "organizations"),
+        ("Location", location.pk, None),
+    ):
+        resource = client.get(f"/fhir/{kind}/{pk}").json()
+        validate(resource)
+        assert resource["id"] == str(pk)
+        if hsds:
+            assert client.get(f"/api/v1/hsds/{hsds}/{pk}/").json()["id"] == str(pk)
+    assert "category" not in client.get(f"/fhir/HealthcareService/{unclassified.pk}").json()
     assert service["providedBy"] == {"reference": f"Organization/{world.clinic.pk}"}
     organization = client.get(f"/fhir/Organization/{world.clinic.pk}").json()
     validate(organization)
@@ -517,3 +549,32 @@ def test_a_search_page_costs_the_same_queries_whatever_its_size(client_for, worl
     with CaptureQueriesContext(connection) as large:
         assert len(client.get(f"/fhir/{kind}").json()["entry"]) == 8
     assert len(large) == len(small)
+
+
+def test_on_hold_puts_the_referral_on_the_waiting_list_with_its_expected_start(
+    client_for, world, referrals
+):
+    referral = referrals["accepted"]
+    provider = client_for(world.provider)
+    start = (timezone.now().date() + timedelta(days=10)).isoformat()
+
+    missing = provider.patch(f"/fhir/Task/{referral.pk}", {"status": "on-hold"}, format="json")
+    assert missing.status_code == 400
+    assert missing.json()["issue"][0]["expression"] == ["restriction.period.start"]
+    held = provider.patch(
+        f"/fhir/Task/{referral.pk}",
+        {"status": "on-hold", "restriction": {"period": {"start": start}}},
+        format="json",
+    )
+    assert held.status_code == 200
+    assert held.json()["status"] == "on-hold"
+    assert held.json()["restriction"] == {"period": {"start": start}}
+    # the restriction the Task now carries is not an expected start for the next move
+    engaged = provider.patch(f"/fhir/Task/{referral.pk}", {"status": "in-progress"}, format="json")
+    assert engaged.json()["status"] == "in-progress"
+    assert [e.to_status for e in ReferralEvent.objects.filter(referral=referral)] == [
+        "sent",
+        "accepted",
+        "waitlisted",
+        "engaged",
+    ]

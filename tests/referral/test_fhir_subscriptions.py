@@ -96,6 +96,12 @@ def test_a_task_move_sends_one_id_only_notification_to_the_subscribed_endpoint(
     assert resource["status"] == "active"
     assert resource["meta"]["profile"] == [mapping.PROFILE_SUBSCRIPTION]
     assert provider.get(f"/fhir/Subscription/{resource['id']}").json() == resource
+    again = provider.post(
+        "/fhir/Subscription",
+        subscription(endpoint.url, criteria=f"Task?owner=Organization/{world.clinic.pk}"),
+        format="json",
+    )
+    assert (again.status_code, again.json()["id"]) == (200, resource["id"])  # a retry
 
     with django_capture_on_commit_callbacks(execute=True):
         moved = provider.patch(

@@ -69,7 +69,7 @@ def test_officer_refers_and_the_provider_works_the_inbox(client_for, world):
     events = officer.get(f"/api/v1/referrals/{referral_id}/events/").json()
     assert [e["to_status"] for e in events] == ["sent", "accepted", "engaged", "completed"]
     messages = [n["message"] for n in officer.get("/api/v1/notifications/").json()["results"]]
-    assert "Your referral to Treatment is now completed." in messages
+    assert "Your referral to Treatment is now completed: successful." in messages
 
 
 def test_an_illegal_transition_is_409_and_changes_nothing(client_for, world):

@@ -16,7 +16,7 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("referral", "0011_fhir_subscription")]
+    dependencies = [("referral", "0014_referral_outcome_measures")]
 
     operations = [
         migrations.AddField(

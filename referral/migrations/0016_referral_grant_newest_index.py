@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("referral", "0012_referral_grant_created_at")]
+    dependencies = [("referral", "0015_referral_grant_created_at")]
 
     operations = [
         migrations.AlterField(
