@@ -81,6 +81,12 @@ def _reset(driver) -> None:
     driver.origins.clear()
     driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
     driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+    # and the phone it was: online, 360 px wide (a test may have gone offline or to a laptop)
+    driver.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    set_size(driver, WIDTH, 800)
 
 
 @pytest.fixture(scope="session")
@@ -194,6 +200,10 @@ def check_page(browser, *, width: int | None = None) -> None:
     assert result == [], f"{where}: axe-core found {result}"
     small = browser.execute_script(_TARGETS_JS, TARGET)
     assert small == [], f"{where}: touch targets under {TARGET}px: {small}"
+
+
+# The two devices every main path is walked on: a phone in the street, a laptop at a desk.
+SIZES = [pytest.param((360, 740), id="360x740"), pytest.param((1280, 800), id="1280x800")]
 
 
 def set_size(browser, width: int, height: int) -> None:

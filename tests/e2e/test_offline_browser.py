@@ -1,5 +1,6 @@
-"""The volunteer in the street, in headless Chromium at 360x740: with the phone offline
-(Chromium's own network emulation, ``Network.emulateNetworkConditions``) they open the
+"""The volunteer in the street, in headless Chromium at 360x740 and at 1280x800: with the
+phone offline (Chromium's own network emulation, ``Network.emulateNetworkConditions``) they
+open the
 contact and referral pages from the service worker's copy, log a contact and two referrals
 (one for a person already on the phone's page, one for someone new, by street name), and
 when the connection comes back each arrives exactly once, also when the phone sends its
@@ -14,7 +15,7 @@ import pytest
 
 from referral.models import Contact, Person, Referral
 from services_directory.models import OrganizationKind, Role
-from tests.browser import check_page, set_size, sign_in, wait_for_page
+from tests.browser import SIZES, check_page, set_size, sign_in, wait_for_page
 from tests.factories import (
     OrganizationFactory,
     TaskForceFactory,
@@ -94,8 +95,9 @@ def _until(browser, condition, message: str, timeout: float = 30) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("size", SIZES)
 def test_the_volunteer_logs_a_contact_and_referrals_offline_and_each_arrives_once(
-    browser, live_server, world
+    browser, live_server, world, size
 ):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -112,7 +114,7 @@ def test_the_volunteer_logs_a_contact_and_referrals_offline_and_each_arrives_onc
         phone="+4915112345678",
     )
 
-    set_size(browser, 360, 740)
+    set_size(browser, *size)
     # online: the volunteer opens their pages once, and the worker keeps a copy of each
     sign_in(browser, live_server.url, volunteer.username, "/contacts/new/")
     browser.execute_async_script(
