@@ -7,6 +7,9 @@ stack and measured in this run.
     .venv/bin/python bench/flows.py --quick    # small, seconds (CI)
     .venv/bin/python bench/flows.py --keep     # keep the built database, reuse it next time
 
+The metrics case times ``GET /api/v1/metrics/`` for the same year and prints its p95 as a
+ratio against the naive live flows computation measured in the same run.
+
 Target: p95 under 300 ms on PostgreSQL (``DATABASE_URL=postgres://...``). The quick size is a
 smoke test: at ~18 events a day the rollup has about one row per event and cannot pay off; at
 the full size (~900 events a day) a task force's day is a few hundred rows, and so is a whole
@@ -125,7 +128,7 @@ def build(*, events_target: int, contacts_target: int, years: int = 3, seed: int
                 seconds_since_journey_start=since_start,
             )
         )  # fmt: skip
-        status, when = "sent", at
+        status, when, last_coded = "sent", at, ("", "")
         for to, median, sigma, chance in _path(rng):
             if rng.random() > chance:
                 break
@@ -133,13 +136,16 @@ def build(*, events_target: int, contacts_target: int, years: int = 3, seed: int
             nxt = when + timedelta(seconds=seconds)
             if nxt > now:
                 break
+            outcome, code = _coded(rng, to)
             events.append(
                 ReferralEvent(
                     referral=referral, from_status=status, to_status=to, created_at=nxt,
-                    seconds_in_previous=seconds,
+                    seconds_in_previous=seconds, reason_code=code, outcome=outcome,
                     seconds_since_journey_start=int((nxt - journey_start).total_seconds()),
                 )
             )  # fmt: skip
+            _measure(referral, status, to, outcome, seconds, nxt, journey_start)
+            last_coded = (outcome, code)
             status, when = to, nxt
             if to == "forwarded":
                 next_stage = NEXT_STAGE.get(service.stage, "social_support")
@@ -153,6 +159,7 @@ def build(*, events_target: int, contacts_target: int, years: int = 3, seed: int
                 )
                 break
         referral.status, referral.status_changed_at = status, when
+        referral.outcome, referral.status_reason_code = last_coded
 
     contact_rows = []
     written_events = written_contacts = 0
@@ -184,6 +191,29 @@ def build(*, events_target: int, contacts_target: int, years: int = 3, seed: int
     return task_force, user
 
 
+def _measure(referral, status, to, outcome, seconds, at, journey_start) -> None:
+    """What ``referral_transition`` keeps on the referral for the outcome metrics."""
+    if to == "accepted":
+        referral.accepted_after_seconds = seconds
+    if status == "waitlisted":
+        referral.waitlisted_seconds = seconds
+    if to == "engaged":
+        referral.engaged_at = at
+        referral.engaged_after_journey_seconds = int((at - journey_start).total_seconds())
+    if referral.engaged_at and (
+        to == "disengaged" or (to == "completed" and outcome == "not_successful")
+    ):
+        referral.left_care_after_seconds = int((at - referral.engaged_at).total_seconds())
+
+
+def _coded(rng: random.Random, to: str) -> tuple[str, str]:
+    """The outcome and coded reason a step carries (``referral.reasons``)."""
+    if to == "completed":
+        return ("successful", "") if rng.random() < 0.7 else ("not_successful", "other")
+    return "", {"declined": "no_capacity", "disengaged": "lost_contact", "withdrawn": "other",
+                "expired": "no_answer_within_sla"}.get(to, "")  # fmt: skip
+
+
 def _path(rng: random.Random):
     """Each step: (to, median seconds, spread, chance it happens)."""
     first = rng.random()
@@ -204,7 +234,11 @@ def _path(rng: random.Random):
     if second < 0.11:
         yield ("withdrawn", 2 * DAY, 1.0, 1.0)
         return
-    yield ("engaged", 2 * DAY, 1.0, 0.85)
+    if rng.random() < 0.15:  # no place yet: the waiting list first
+        yield ("waitlisted", 3600, 1.0, 1.0)
+        yield ("engaged", 12 * DAY, 0.8, 0.8)
+    else:
+        yield ("engaged", 2 * DAY, 1.0, 0.85)
     third = rng.random()
     if third < 0.5:
         yield ("completed", 40 * DAY, 0.8, 1.0)
@@ -226,11 +260,13 @@ def _flush(referrals: list, events: list, contacts: list) -> None:
     contacts.clear()
 
 
-def measure(client, params: dict, rounds: int) -> tuple[list[float], dict]:
+def measure(
+    client, params: dict, rounds: int, url: str = "/api/v1/flows/"
+) -> tuple[list[float], dict]:
     samples, body = [], {}
     for _ in range(rounds):
         started = time.perf_counter()
-        response = client.get("/api/v1/flows/", params)
+        response = client.get(url, params)
         samples.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.content[:300]
         body = response.json()
@@ -320,6 +356,9 @@ def main() -> None:
         }
         measure(client, params, 2)  # warm up
         rollup_ms, with_rollup = measure(client, params, rounds)
+        measure(client, params, 1, "/api/v1/metrics/")
+        metrics_ms, metrics = measure(client, params, rounds, "/api/v1/metrics/")
+        assert metrics["totals"]["referrals"] != "<5", metrics["totals"]
         assert with_rollup["sources"]["live_days"] == 1, with_rollup["sources"]
         edges_ms, edges_rollup = measure(client, edges, rounds)
         assert edges_rollup["sources"]["live_days"] == 0, edges_rollup["sources"]
@@ -352,6 +391,13 @@ def main() -> None:
         print(
             f"ratio live/rollup p50={l50 / p50:.2f} p95={l95 / p95:.2f}; same published "
             f"numbers: {same} (target p95 < 300 ms on PostgreSQL)"
+        )
+        m50, m95 = percentile(metrics_ms, 50), percentile(metrics_ms, 95)
+        print(
+            f"metrics (GET /api/v1/metrics/, the same year, every metric per pathway): "
+            f"p50={m50:.1f} ms p95={m95:.1f} ms; ratio metrics/naive live flows "
+            f"p50={m50 / l50:.2f} p95={m95 / l95:.2f}; within the flows budget "
+            f"(p95 < 300 ms): {m95 < 300}"
         )
         if not same:
             raise SystemExit("rollup and live answers differ")

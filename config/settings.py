@@ -8,6 +8,7 @@ and turns ``DJANGO_DEBUG`` off; with those set ``manage.py check --deploy`` is c
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -207,6 +208,8 @@ SPECTACULAR_SETTINGS = {
         "core.api.schema.postprocess",
     ],
     # Swagger UI served from our own static files, never from a CDN.
+    # one name for the continuum stages wherever a field takes one (stage, to_stage)
+    "ENUM_NAME_OVERRIDES": {"StageEnum": "services_directory.models.Stage"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -263,6 +266,15 @@ REST_KNOX = {
 
 # Emergency access (42 CFR Part 2 §2.51): how long a provider's "break the glass" lasts.
 CONTINUUM_EMERGENCY_ACCESS_MINUTES = env_int("CONTINUUM_EMERGENCY_ACCESS_MINUTES", 60)
+
+# The directory as HSDS 3.0 (/api/v1/hsds/): readable without an account when true, since a
+# directory of services is public information; otherwise signed-in members only.
+CONTINUUM_HSDS_PUBLIC = env_bool("CONTINUUM_HSDS_PUBLIC", default=False)
+# Extra taxonomy terms that give an imported service its stage (services_directory.hsds.
+# taxonomy.STAGE_TERMS): a JSON object of term code or name -> stage.
+CONTINUUM_HSDS_STAGE_TERMS: dict[str, str] = json.loads(
+    os.environ.get("CONTINUUM_HSDS_STAGE_TERMS", "{}")
+)
 
 # Two-factor sign-in (django-otp TOTP + recovery codes) for coordinators, org admins and
 # superusers; on by default in production, off in the embedded demo.
@@ -322,6 +334,9 @@ CONTINUUM_OUTBOX_SWEEP_SECONDS = float(os.environ.get("CONTINUUM_OUTBOX_SWEEP_SE
 CONTINUUM_OUTBOX_REDELIVER_SECONDS = float(
     os.environ.get("CONTINUUM_OUTBOX_REDELIVER_SECONDS", "60")
 )
+# Hosts a partner's FHIR rest-hook subscription may deliver to (referral.fhir.subscriptions):
+# "partner.example.org", "*.example.org" (and its subdomains), "127.0.0.1:8443". Empty: none.
+CONTINUUM_FHIR_SUBSCRIPTION_HOSTS = env_list("CONTINUUM_FHIR_SUBSCRIPTION_HOSTS", [])
 CONTINUUM_OUTBOX_RETENTION_DAYS = int(os.environ.get("CONTINUUM_OUTBOX_RETENTION_DAYS", "14"))
 if CONTINUUM_OUTBOX_SWEEP_SECONDS <= 0 or CONTINUUM_OUTBOX_REDELIVER_SECONDS <= 0:
     raise ImproperlyConfigured(

@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include("referral.api.urls")),
     path("api/v1/", include("coordination.api.urls")),
     path("api/v1/", include("audit.urls")),
+    path("fhir/", include("referral.fhir.views")),
     # Last: whatever under /api/ no view serves (malformed ids too) is a JSON 404, in debug too.
     re_path(r"^api/(?:.*/)?$", api_not_found),
 ]

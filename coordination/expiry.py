@@ -88,7 +88,7 @@ def referral_expire(*, referral_id: uuid.UUID, now: datetime | None = None) -> b
         Notification.objects.filter(event=event).values_list("organization_id", flat=True)
     )
     message = (
-        f"A referral to {referral.to_service.name} expired unanswered after its SLA "
+        f"A referral to {referral.addressee} expired unanswered after its SLA "
         f"(due {referral.sla_due_at:%Y-%m-%d %H:%M} UTC)."
     )
     for organization in coordinator_organizations(referral=referral):

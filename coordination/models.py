@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from services_directory.models import Organization, TaskForce
 
@@ -28,6 +29,8 @@ class BoardRule(models.TextChoices):
     STALLED = "stalled", "Stalled between stages (14 days)"
     NO_CAPACITY = "no_capacity", "Service at zero capacity or not accepting"
     EMERGENCY_ACCESS = "emergency_access", "Emergency access to a person (42 CFR 2.51)"
+    LONG_WAIT = "long_wait", "Waiting for a place longer than the service's stated wait"
+    UNCLASSIFIED = "unclassified", _("Service without a stage (not offered for referrals)")
 
 
 class BoardItemState(models.Model):

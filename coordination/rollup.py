@@ -87,7 +87,10 @@ def _rollup_block(since: date, until: date) -> None:
         lambda row: row[sender])  # fmt: skip
     add(
         transition_groups(
-            events.exclude(**{receiver: F(sender)}), by=("day", receiver), all_journeys=True
+            # a referral to a stage not taken yet has no receiver to count it for
+            events.exclude(**{receiver: F(sender)}).exclude(**{f"{receiver}__isnull": True}),
+            by=("day", receiver),
+            all_journeys=True,
         ),
         "organization_id",
         lambda row: row[receiver],

@@ -192,7 +192,7 @@ def _board_title(rule: str, target: Referral | Person | Service) -> str:
         return f"{label}: {target.display_name}"
     who = target.person.display_name if target.person_id is not None else "Anonymous"
     return (
-        f"{label}: {who}, {target.sender_organization.name} to {target.to_service.name} "
+        f"{label}: {who}, {target.sender_organization.name} to {target.addressee} "
         f"({target.get_status_display().lower()})"
     )
 

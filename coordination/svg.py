@@ -218,19 +218,20 @@ STATUS_COLUMNS = {
     "accepted": ("Accepted", 1),
     "declined": ("Declined", 1),
     "expired": ("Expired", 1),
-    "engaged": ("Engaged", 2),
-    "withdrawn": ("Withdrawn", 2),
-    "completed": ("Completed", 3),
-    "disengaged": ("Disengaged", 3),
-    "forwarded": ("Forwarded", 3),
+    "waitlisted": ("Waiting list", 2),
+    "engaged": ("Engaged", 3),
+    "withdrawn": ("Withdrawn", 3),
+    "completed": ("Completed", 4),
+    "disengaged": ("Disengaged", 4),
+    "forwarded": ("Forwarded", 4),
 }
 
 
 def continuum_sankey(report: dict) -> SafeString:
     """Referred -> each outcome -> the stage people were forwarded to (pathways are in the
-    funnels: five columns stay readable on a phone)."""
+    funnels; the picture scrolls in its own frame on a phone)."""
     nodes = [Node(key, label, column) for key, (label, column) in STATUS_COLUMNS.items()]
-    nodes += [Node(f"stage:{row['stage']}", row["label"], 4) for row in report["forwarded_to"]]
+    nodes += [Node(f"stage:{row['stage']}", row["label"], 5) for row in report["forwarded_to"]]
     links: list[Link] = []
     links += [
         Link(row["from"], row["to"], row["count"])

@@ -23,12 +23,22 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coordination import svg
 from coordination.api.flows import FlowParams
 from coordination.flows.export import flow_table_rows, flows_export_record
+from coordination.metrics import (
+    DEFINITIONS,
+    HEADLINE,
+    LABELS,
+    METRICS,
+    metric_text,
+    metrics_export_record,
+    metrics_table_rows,
+)
 from coordination.models import BoardRule
 from coordination.selectors import (
     coordinated_task_force_get,
@@ -37,7 +47,7 @@ from coordination.selectors import (
 )
 from coordination.selectors.board import board_get
 from coordination.selectors.conferences import action_item_get, conference_get, conference_list
-from coordination.selectors.flows import flow_report_get
+from coordination.selectors.flows import flow_report_get, metrics_get
 from coordination.services import (
     action_item_add,
     action_item_complete,
@@ -51,6 +61,7 @@ from core.errors import NotFound, ValidationFailed
 from core.text import whole_number
 from core.web import error_summary
 from referral.models import Pathway, ReferralStatus
+from referral.reasons import reason_label
 from services_directory.models import Stage
 
 
@@ -122,6 +133,14 @@ def dashboard(request):
         for row in report["transitions"]
     ]
     headline = report["time_to_treatment"]
+    _scope, metrics = metrics_get(
+        user=request.user,
+        since=date.fromisoformat(report["since"]),
+        until=date.fromisoformat(report["until"]),
+        pathway=report["pathway"],
+        task_force_id=scope.task_force.pk if scope.task_force else None,
+        organization_id=scope.organization.pk if scope.organization else None,
+    )
     context.update(
         {
             "scope": scope,
@@ -133,9 +152,139 @@ def dashboard(request):
             "funnels": svg.pathway_funnels(report),
             "series": svg.monthly_series(report),
             "csv_query": urlencode(chosen),
+            "metric_rows": _metric_rows(metrics, HEADLINE),
+            "report_query": urlencode(
+                {"task_force": scope.task_force.pk} if scope.task_force else {}
+            ),
         }
     )
     return render(request, "coordination/dashboard.html", context)
+
+
+def _metric_rows(metrics: dict, names) -> dict:
+    """The metrics as the pages show them: for each metric its label, definition and the
+    text of its value overall and per pathway."""
+    return {
+        "names": [{"name": n, "label": LABELS[n], "definition": DEFINITIONS[n]} for n in names],
+        "rows": [
+            {
+                "label": _("All pathways") if key is None else row["label"],
+                "values": [metric_text(row[n]) for n in names],
+            }
+            for key, row in [(None, metrics["totals"])]
+            + [(r["pathway"], r) for r in metrics["pathways"]]
+        ],
+    }
+
+
+# --- the quarterly report ------------------------------------------------------------------
+
+REASON_METRICS = ("unsuccessful_reasons", "decline_reasons")
+
+
+def _quarter(text: str | None) -> tuple[date, date] | None:
+    """``YYYY-Qn`` as its first day and the first day after it; by default the last whole
+    quarter; None for anything else."""
+    if not text:
+        today = timezone.now().date()
+        first_month = 3 * ((today.month - 1) // 3) + 1
+        until = date(today.year, first_month, 1)
+        since = (
+            date(until.year - 1, 10, 1)
+            if first_month == 1
+            else date(until.year, first_month - 3, 1)
+        )
+        return since, until
+    try:
+        year, quarter = text.upper().split("-Q")
+        year, quarter = int(year), int(quarter)
+    except ValueError:
+        return None
+    if not (2000 <= year <= 2100 and 1 <= quarter <= 4):
+        return None
+    since = date(year, 3 * quarter - 2, 1)
+    until = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+    return since, until
+
+
+def _quarter_metrics(request):
+    period = _quarter(request.GET.get("quarter", "").strip())
+    if period is None:
+        return None, {"quarter": [_("A quarter such as 2025-Q2.")]}
+    given = _query(request).copy()
+    given.pop("quarter", None)
+    given["since"], given["until"] = period[0].isoformat(), period[1].isoformat()
+    params = FlowParams(data=given)
+    if not params.is_valid():
+        return None, params.errors
+    data = params.validated_data
+    try:
+        _scope, metrics = metrics_get(
+            user=request.user,
+            since=data["since"],
+            until=data["until"],
+            task_force_id=data.get("task_force"),
+            organization_id=data.get("organization"),
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except ValidationFailed as exc:
+        return None, exc.errors
+    quarter = (data["since"].month - 1) // 3 + 1
+    metrics["quarter"] = f"{data['since'].year}-Q{quarter}"
+    return metrics, None
+
+
+@require_GET
+@login_required
+def quarterly_report(request):
+    """The quarter's metrics for a task force (or one's organisation), printable; audited as
+    an export."""
+    metrics, errors = _quarter_metrics(request)
+    if errors:
+        return render(request, "coordination/report.html", {"errors": errors}, status=400)
+    metrics_export_record(user=request.user, metrics=metrics)
+    reasons = [
+        {"label": LABELS[name], "codes": _reason_rows(metrics["totals"][name], name)}
+        for name in ("decline_reasons", "unsuccessful_reasons")
+    ]
+    context = {
+        "metrics": metrics,
+        "table": _metric_rows(metrics, [m for m in METRICS if m not in REASON_METRICS]),
+        "reasons": reasons,
+        "open_definitions": True,
+        "csv_query": urlencode({k: v for k, v in request.GET.items() if v.strip()}),
+    }
+    return render(request, "coordination/report.html", context)
+
+
+def _reason_rows(value: dict, name: str) -> list[dict]:
+    if name == "decline_reasons":
+        return [
+            {"label": reason_label("declined", code) or code, "count": metric_text(n)}
+            for code, n in value.items()
+        ]
+    return [
+        {"label": reason_label(status, code) or code, "count": metric_text(n)}
+        for status, codes in value.items()
+        for code, n in codes.items()
+    ]
+
+
+@require_GET
+@login_required
+def quarterly_report_csv(request):
+    metrics, errors = _quarter_metrics(request)
+    if errors:
+        lines = [f"{field}: {' '.join(map(str, messages))}" for field, messages in errors.items()]
+        return HttpResponse("\n".join(lines) + "\n", status=400, content_type="text/plain")
+    metrics_export_record(user=request.user, metrics=metrics)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="metrics-{metrics["quarter"]}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["pathway", "metric", "share_or_median", "count", "of"])
+    writer.writerows(metrics_table_rows(metrics))
+    return response
 
 
 @require_GET
@@ -268,6 +417,8 @@ urlpatterns = [
     path("board/items/", board_item_act, name="coordination-board-item"),
     path("dashboard/", dashboard, name="coordination-dashboard"),
     path("dashboard/flows.csv", dashboard_csv, name="coordination-flows-csv"),
+    path("dashboard/report/", quarterly_report, name="coordination-report"),
+    path("dashboard/report.csv", quarterly_report_csv, name="coordination-report-csv"),
 ]
 
 

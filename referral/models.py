@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from services_directory.models import Organization, Service, Stage, TaskForce
@@ -198,6 +199,7 @@ class Urgency(models.TextChoices):
 class ReferralStatus(models.TextChoices):
     SENT = "sent", "Sent"
     ACCEPTED = "accepted", "Accepted"
+    WAITLISTED = "waitlisted", "Waiting for a place"
     ENGAGED = "engaged", "Engaged"
     COMPLETED = "completed", "Completed"
     DISENGAGED = "disengaged", "Disengaged (lost to follow-up)"
@@ -221,10 +223,22 @@ class Referral(models.Model):
     sender_organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="referrals_sent"
     )
-    to_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals")
-    receiving_organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="referrals_received"
+    # Both empty while a referral addressed to a stage (``to_stage``) waits for a service to
+    # take it (``ReferralOffer``); set at the claim.
+    to_service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
     )
+    receiving_organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referrals_received",
+    )
+    # Addressed to every service of ``stage`` in the task force with a place, the first to
+    # accept taking it (``claimed_at``).
+    to_stage = models.BooleanField(default=False)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     # The task force in which the hand-off is made (one the sender's organisation shares with
     # the service's): its coordinators, board, flows and conferences see it, no other's.
     # Null only for rows from before it was recorded whose organisations share none.
@@ -259,7 +273,21 @@ class Referral(models.Model):
     # every party sees, kept here so that lists need no event lookups.
     status_reason_code = models.CharField(max_length=32, blank=True)
     outcome = models.CharField(max_length=16, blank=True)
+    # While waitlisted: when the service expects to start, and the person's place in its
+    # queue if it keeps one (both set by the move to waitlisted; status only, no clinical data).
+    expected_start = models.DateField(null=True, blank=True)
+    waitlist_position = models.PositiveIntegerField(null=True, blank=True)
     sla_due_at = models.DateTimeField(help_text="When a referral still sent expires.")
+    # What the outcome metrics read (``coordination.metrics``), set by the transitions so
+    # that a period's metrics are one pass over its referrals: seconds from sending to
+    # acceptance; the (first) engagement and its seconds since the journey began; seconds
+    # from that engagement to leaving care (lost to follow-up, or completed without
+    # success); seconds spent on the waiting list, once off it.
+    accepted_after_seconds = models.PositiveBigIntegerField(null=True, blank=True)
+    engaged_at = models.DateTimeField(null=True, blank=True)
+    engaged_after_journey_seconds = models.PositiveBigIntegerField(null=True, blank=True)
+    left_care_after_seconds = models.PositiveBigIntegerField(null=True, blank=True)
+    waitlisted_seconds = models.PositiveBigIntegerField(null=True, blank=True)
     # When this person's way along the continuum began: the originating contact, else the
     # first referral of the forwarding chain, else this referral. Flows measure "time from
     # first contact to treatment entry" from here.
@@ -282,6 +310,8 @@ class Referral(models.Model):
             models.Index(
                 fields=["status", "-created_at", "-id"], name="referral_status_newest_idx"
             ),
+            # a task force's referrals made in a period (the metrics' cohort)
+            models.Index(fields=["task_force", "created_at"], name="referral_task_force_made_idx"),
         ]
         permissions = [
             ("view_referral_notes", "Can view clinical and engagement notes"),
@@ -290,6 +320,43 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"Referral {self.id} ({self.status})"
+
+    @property
+    def is_open_offer(self) -> bool:
+        """Addressed to a stage and not taken yet."""
+        return self.to_stage and self.receiving_organization_id is None
+
+    @property
+    def addressee(self) -> str:
+        """The service it went to, or the stage it is offered to."""
+        if self.to_service_id is not None:
+            return self.to_service.name
+        return gettext("Any %(stage)s service") % {"stage": self.get_stage_display().lower()}
+
+    @property
+    def receiver_name(self) -> str:
+        if self.receiving_organization_id is None:
+            return gettext("not taken yet")
+        return self.receiving_organization.name
+
+
+class ReferralOffer(models.Model):
+    """One service a referral addressed to a stage is offered to, until one of them takes it
+    (then every offer row goes, with the other organisations' grants, in the same
+    transaction)."""
+
+    referral = models.ForeignKey("Referral", on_delete=models.CASCADE, related_name="offers")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "service"], name="one_offer_per_service")
+        ]
+        indexes = [models.Index(fields=["organization", "referral"])]
+
+    def __str__(self) -> str:
+        return f"Offer of {self.referral_id} to {self.service_id}"
 
 
 class ReferralUserObjectPermission(UserObjectPermissionBase):
@@ -315,6 +382,8 @@ class ReferralEvent(models.Model):
     # From the published code set of ``to_status`` (``referral.reasons``); seen by every party.
     reason_code = models.CharField(max_length=32, blank=True)
     outcome = models.CharField(max_length=16, blank=True, help_text="For completed.")
+    expected_start = models.DateField(null=True, blank=True, help_text="For waitlisted.")
+    waitlist_position = models.PositiveIntegerField(null=True, blank=True)
     # The optional free-text note, sealed (see Referral.reason_enc); read by the receiving
     # organisation when it wrote it, by both ends when the sender wrote it, never by
     # coordinators.
@@ -413,3 +482,48 @@ class EmergencyAccess(models.Model):
 
     def __str__(self) -> str:
         return f"Emergency access {self.id} to {self.person_id}"
+
+
+class FhirSubscriptionStatus(models.TextChoices):
+    """The R4 Subscription statuses we use (``requested`` is never kept: a subscription is
+    active once it passed the allow-list)."""
+
+    ACTIVE = "active", "Active"
+    OFF = "off", "Off"
+    ERROR = "error", "Error"
+
+
+class FhirSubscription(models.Model):
+    """A partner system's rest-hook subscription to its organisation's referral Tasks
+    (the R4 Subscriptions backport, id-only payloads). The endpoint matched the operator's
+    allow-list (``CONTINUUM_FHIR_SUBSCRIPTION_HOSTS``) when it was made and is checked again
+    at every delivery."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="fhir_subscriptions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    endpoint = models.URLField(max_length=500)
+    # "" (Tasks the organisation owns or requested), "owner" or "requester".
+    role = models.CharField(max_length=10, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=8,
+        choices=FhirSubscriptionStatus.choices,
+        default=FhirSubscriptionStatus.ACTIVE,
+    )
+    # The FHIR base the subscription was made on, for the absolute references notifications
+    # carry (a delivery runs outside any request).
+    server_base = models.URLField(max_length=300)
+    events_since_start = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return f"Subscription {self.id} ({self.status})"

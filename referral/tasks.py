@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.outbox import handler, outbox_send
+from referral.fhir import subscriptions as fhir_subscriptions  # noqa: F401 - its handler
 from referral.models import Notification
 
 NOTIFICATION_SEND = "referral.notification_send"

@@ -7,6 +7,8 @@ sent -> accepted -> engaged -> completed
   |-> declined (coded reason required, ``referral.reasons``; the sender is told and can re-refer)
   |-> expired (no answer within the service's SLA; coordinators are alerted)
 sent|accepted -> withdrawn (by the sender)
+accepted -> waitlisted -> engaged   (waitlisted -> disengaged | withdrawn): accepted, waiting
+  for a place, with the date the service expects to start (``expected_start``)
 """
 
 from __future__ import annotations
@@ -32,12 +34,16 @@ TRANSITIONS: dict[tuple[str, str], Side] = {
     (S.ACCEPTED, S.ENGAGED): Side.RECEIVER,
     (S.ACCEPTED, S.FORWARDED): Side.RECEIVER,
     (S.ACCEPTED, S.WITHDRAWN): Side.SENDER,
+    (S.ACCEPTED, S.WAITLISTED): Side.RECEIVER,
+    (S.WAITLISTED, S.ENGAGED): Side.RECEIVER,
+    (S.WAITLISTED, S.DISENGAGED): Side.RECEIVER,
+    (S.WAITLISTED, S.WITHDRAWN): Side.SENDER,
     (S.ENGAGED, S.COMPLETED): Side.RECEIVER,
     (S.ENGAGED, S.DISENGAGED): Side.RECEIVER,
     (S.ENGAGED, S.FORWARDED): Side.RECEIVER,
 }
 
-OPEN = frozenset({S.SENT, S.ACCEPTED, S.ENGAGED})
+OPEN = frozenset({S.SENT, S.ACCEPTED, S.WAITLISTED, S.ENGAGED})
 CLOSED = frozenset(set(S) - OPEN)
 
 
@@ -55,6 +61,10 @@ def next_statuses(from_status: str) -> list[str]:
 
 def transitions_open_to(from_status: str, relations: set[str]) -> list[str]:
     """The statuses a referral may move to next by someone who stands to it as
-    ``relations`` (any of "sender", "receiver", "coordinator")."""
+    ``relations`` (any of "sender", "receiver", "coordinator", and "candidate": an organisation
+    a referral to a stage is offered to, which may only take it by accepting)."""
     sides = {side for side in (Side.SENDER, Side.RECEIVER) if side.value in relations}
-    return [to for to in next_statuses(from_status) if side_for(from_status, to) in sides]
+    moves = [to for to in next_statuses(from_status) if side_for(from_status, to) in sides]
+    if "candidate" in relations and from_status == S.SENT:
+        moves.append(S.ACCEPTED)  # a referral to a stage, taken by accepting it
+    return moves

@@ -8,6 +8,7 @@ location time zone) are extensions, exported under a ``continuum`` key.
 
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 import zoneinfo
@@ -24,8 +25,14 @@ MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    # available_timezones() walks the zone database on disk: once per process, not per row.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in _iana_zones():
         raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin).")
 
 
@@ -79,7 +86,8 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     alternate_name = models.CharField(max_length=200, blank=True)
     description = models.TextField()
-    kind = models.CharField(max_length=20, choices=OrganizationKind.choices)
+    # Blank when an imported feed does not say (stock HSDS has no such field).
+    kind = models.CharField(max_length=20, choices=OrganizationKind.choices, blank=True)
     email = models.EmailField(blank=True)
     website = models.URLField(blank=True)
     year_incorporated = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -215,7 +223,16 @@ class Service(models.Model):
     maximum_age = models.PositiveSmallIntegerField(null=True, blank=True)
     alert = models.TextField(blank=True)
     wait_time = models.CharField(max_length=200, blank=True)
-    stage = models.CharField(max_length=20, choices=Stage.choices)
+    # The wait the service states for a place, in days (the board flags people waiting
+    # longer; 14 days when not stated), and its current wait as the referral service keeps
+    # it: how many wait now and the median days from joining the list to the expected start.
+    stated_wait_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    waiting_count = models.PositiveIntegerField(default=0, editable=False)
+    current_wait_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # Blank is "unclassified": a service imported from a feed that says nothing Continuum can
+    # read as a stage. It is listed in the directory but not offered for referrals until an
+    # organisation admin gives it a stage (``services_unclassified`` is their to-do list).
+    stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     accepting_referrals = models.BooleanField(default=True)
     capacity_available = models.PositiveIntegerField(
         null=True, blank=True, help_text="Free places now; empty means not tracked."
@@ -238,6 +255,10 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def classified(self) -> bool:
+        return bool(self.stage)
 
 
 class ServiceAtLocation(models.Model):

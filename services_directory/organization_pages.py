@@ -1,7 +1,8 @@
 """``/organization/``: the org admin's own organisation. Members (add an account by username
-or email with a role, change the role, deactivate, which ends its sign-in and tokens), and
-each service's weekly hours with day and time pickers: days are the seven weekday codes that
-``open_now`` reads, so a day it would ignore cannot be saved, and the page says when a
+or email with a role, change the role, deactivate, which ends its sign-in and tokens), a
+to-do list of services imported without a stage (not offered for referrals until given one),
+and each service's weekly hours with day and time pickers: days are the seven weekday codes
+that ``open_now`` reads, so a day it would ignore cannot be saved, and the page says when a
 service's own hours override its locations' hours (``opening_hours_rebuild``). Everyone but
 an org admin gets 404."""
 
@@ -21,15 +22,22 @@ from core.errors import DomainError
 from core.web import error_summary
 from services_directory.accounts import user_deactivate
 from services_directory.directory_pages import DAY_NAMES, hours_text
-from services_directory.models import WEEKDAYS, Membership, Role, Service
+from services_directory.models import WEEKDAYS, Membership, Role, Service, Stage
+from services_directory.selectors import services_unclassified
 from services_directory.services import (
     WeeklyHours,
     member_add,
     member_role_change,
     schedule_set_replace,
+    service_update,
 )
 
-FIELD_IDS = {"identifier": "o-identifier", "role": "o-role", "hours": "o-hours"}
+FIELD_IDS = {
+    "identifier": "o-identifier",
+    "role": "o-role",
+    "hours": "o-hours",
+    "stage": "o-stage",
+}
 
 
 def _admin_membership(request) -> Membership:
@@ -77,6 +85,17 @@ def organization_page(request):
                     member_role_change(actor=request.user, membership=target, role=form["role"])
                 else:
                     user_deactivate(actor=request.user, user=target.user)
+            elif action == "classify":
+                service = Service.objects.filter(
+                    organization=organization, pk=form.get("service"), stage=""
+                ).first()
+                if service is None:
+                    raise Http404()
+                stage = form.get("stage", "")
+                if stage not in Stage.values:
+                    errors["stage"] = [_("Choose the stage this service serves.")]
+                else:
+                    service_update(actor=request.user, service=service, data={"stage": stage})
             elif action == "hours":
                 service = Service.objects.filter(
                     organization=organization, pk=form.get("service")
@@ -138,6 +157,8 @@ def organization_page(request):
         "members": members,
         "roles": Role.choices,
         "services": services,
+        "unclassified": services_unclassified(organization_id=organization.pk),
+        "stages": Stage.choices,
         "days": [(code, DAY_NAMES[code]) for code in WEEKDAYS],
         "error_items": error_summary(errors, FIELD_IDS),
         "field_errors": {k: " ".join(map(str, v)) for k, v in errors.items()},

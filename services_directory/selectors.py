@@ -189,6 +189,9 @@ SERVICE_CARD_FIELDS = (
     "minimum_age",
     "maximum_age",
     "wait_time",
+    "stated_wait_days",
+    "waiting_count",
+    "current_wait_days",
     "fees_description",
     "application_process",
     "interpretation_services",
@@ -437,15 +440,32 @@ def task_forces_of(*, organization_id: uuid.UUID) -> QuerySet[TaskForce]:
 
 def services_to_refer_to(*, organization_id: uuid.UUID) -> QuerySet[Service]:
     """Services accepting referrals in the task forces this organisation belongs to, by
-    stage and name: where its members may send someone."""
+    stage and name: where its members may send someone. Unclassified services (no stage)
+    are not offered."""
     partners = Organization.objects.filter(task_forces__organizations__pk=organization_id).values(
         "pk"
     )
     return (
         Service.objects.filter(organization_id__in=partners, accepting_referrals=True)
+        .exclude(stage="")
         .select_related("organization")
         .order_by("stage", "name", "pk")
     )
+
+
+def services_unclassified(
+    *, organization_id: uuid.UUID | None = None, task_force: TaskForce | None = None
+) -> QuerySet[Service]:
+    """Services without a stage (imported from a feed that named none): listed in the
+    directory, not offered for referrals until someone gives them one. The to-do list of
+    their organisation's admins (``organization_id``) and of the coordinators of a task force
+    their organisation belongs to (``task_force``)."""
+    services = Service.objects.filter(stage="").select_related("organization")
+    if organization_id is not None:
+        services = services.filter(organization_id=organization_id)
+    if task_force is not None:
+        services = services.filter(organization__task_forces=task_force)
+    return services.order_by("name", "pk")
 
 
 def device_token_list(*, user) -> QuerySet[DeviceToken]:

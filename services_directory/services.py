@@ -50,6 +50,7 @@ SERVICE_FIELDS = frozenset(
         "maximum_age",
         "alert",
         "wait_time",
+        "stated_wait_days",
         "stage",
         "accepting_referrals",
         "capacity_available",

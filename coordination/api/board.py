@@ -74,15 +74,19 @@ class BoardItemOutput(serializers.Serializer):
             "stage": r.stage,
             "sla_due_at": serializers.DateTimeField().to_representation(r.sla_due_at),
             "status_changed_at": serializers.DateTimeField().to_representation(r.status_changed_at),
-            "to_service": {"id": str(r.to_service_id), "name": r.to_service.name},
+            "to_service": (
+                {"id": str(r.to_service_id), "name": r.to_service.name} if r.to_service_id else None
+            ),
+            "to_stage": r.stage if r.to_stage else None,
             "sender_organization": {
                 "id": str(r.sender_organization_id),
                 "name": r.sender_organization.name,
             },
-            "receiving_organization": {
-                "id": str(r.receiving_organization_id),
-                "name": r.receiving_organization.name,
-            },
+            "receiving_organization": (
+                {"id": str(r.receiving_organization_id), "name": r.receiving_organization.name}
+                if r.receiving_organization_id
+                else None
+            ),
         }
 
     def get_service(self, item) -> dict | None:

@@ -1,3 +1,8 @@
-from coordination.api import board, conferences, flows
+from coordination.api import board, conferences, flows, metrics
 
-urlpatterns = [*board.urlpatterns, *conferences.urlpatterns, *flows.urlpatterns]
+urlpatterns = [
+    *board.urlpatterns,
+    *conferences.urlpatterns,
+    *flows.urlpatterns,
+    *metrics.urlpatterns,
+]

@@ -27,6 +27,7 @@ STEP_ORDER: tuple[tuple[str, str], ...] = (
 )
 OUTCOMES: tuple[str, ...] = (
     ReferralStatus.ACCEPTED,
+    ReferralStatus.WAITLISTED,
     ReferralStatus.ENGAGED,
     ReferralStatus.COMPLETED,
     ReferralStatus.DECLINED,

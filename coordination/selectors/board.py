@@ -29,6 +29,14 @@ whose sender or receiving organisation belongs to the task force):
 ``no_capacity``
     A service of a task-force organisation, active or temporarily closed, with
     ``capacity_available == 0`` or not accepting referrals.
+``long_wait``
+    A referral ``waitlisted`` for longer than its service's stated wait
+    (``Service.stated_wait_days``), or ``LONG_WAIT_DEFAULT`` (14 days) when the service states
+    none: ``status_changed_at <= now - wait``. Due when that wait ran out.
+``unclassified``
+    A service of a task-force organisation without a stage (imported from an HSDS feed that
+    named none): listed in the directory, not offered for referrals until its organisation
+    gives it one. Since the service was created.
 ``emergency_access``
     A referral of the task force through which a provider opened the person's identity
     without consent (42 CFR Part 2 §2.51) within ``EMERGENCY_LOOKBACK`` (30 days); one item
@@ -56,6 +64,7 @@ from coordination.selectors import (
 from core.errors import NotFound, ValidationFailed
 from referral.models import EmergencyAccess, Person, Referral, ReferralStatus
 from services_directory.models import Service, ServiceStatus, TaskForce
+from services_directory.selectors import services_unclassified
 
 NEAR_SLA_SHARE = 0.25
 NEAR_SLA_CAP = timedelta(hours=12)
@@ -65,6 +74,7 @@ DECLINE_LOOKBACK = timedelta(days=30)
 STALLED_AFTER = timedelta(days=14)
 STALLED_LOOKBACK = timedelta(days=90)
 EMERGENCY_LOOKBACK = timedelta(days=30)
+LONG_WAIT_DEFAULT = timedelta(days=14)
 STALLED_STATUSES = (
     ReferralStatus.ACCEPTED,
     ReferralStatus.ENGAGED,
@@ -84,6 +94,8 @@ RULE_TARGETS: dict[str, tuple[str, ...]] = {
     BoardRule.STALLED: (PERSON, REFERRAL),
     BoardRule.NO_CAPACITY: (SERVICE,),
     BoardRule.EMERGENCY_ACCESS: (REFERRAL,),
+    BoardRule.LONG_WAIT: (REFERRAL,),
+    BoardRule.UNCLASSIFIED: (SERVICE,),
 }
 ANONYMOUS = "Anonymous"
 # Never loaded for the board: coordinators see pseudonyms only.
@@ -295,6 +307,31 @@ def _emergency_access(referrals: QuerySet[Referral], now: datetime) -> list[Boar
     return [_referral_item(BoardRule.EMERGENCY_ACCESS, r, since=r.emergency_at) for r in rows]
 
 
+def _long_wait(referrals: QuerySet[Referral], now: datetime) -> list[BoardItem]:
+    # In the database: the stated wait as an interval needs per-backend SQL, so each
+    # service's threshold is a condition of its own (a task force has a few dozen services).
+    stated = dict(
+        Service.objects.filter(
+            pk__in=referrals.filter(status=ReferralStatus.WAITLISTED).values("to_service_id"),
+            stated_wait_days__isnull=False,
+        ).values_list("pk", "stated_wait_days")
+    )
+    over = Q(
+        to_service__stated_wait_days__isnull=True, status_changed_at__lte=now - LONG_WAIT_DEFAULT
+    )
+    for service_id, days in stated.items():
+        over |= Q(to_service_id=service_id, status_changed_at__lte=now - timedelta(days=days))
+    rows = _for_board(referrals.filter(over, status=ReferralStatus.WAITLISTED)).order_by(
+        "status_changed_at", "id"
+    )[:RULE_LIMIT]
+    items = []
+    for r in rows:
+        wait = r.to_service.stated_wait_days if r.to_service_id else None
+        due = r.status_changed_at + (LONG_WAIT_DEFAULT if wait is None else timedelta(days=wait))
+        items.append(_referral_item(BoardRule.LONG_WAIT, r, since=due, due_at=due))
+    return items
+
+
 def _no_capacity(task_force: TaskForce) -> list[BoardItem]:
     services = (
         Service.objects.filter(
@@ -317,6 +354,22 @@ def _no_capacity(task_force: TaskForce) -> list[BoardItem]:
             links=_service_links(s),
         )
         for s in services
+    ]
+
+
+def _unclassified(task_force: TaskForce) -> list[BoardItem]:
+    return [
+        BoardItem(
+            rule=BoardRule.UNCLASSIFIED,
+            target_type=SERVICE,
+            target_id=str(s.pk),
+            display_name=s.name,
+            since=s.created_at,
+            status="unclassified",
+            service=s,
+            links=_service_links(s),
+        )
+        for s in services_unclassified(task_force=task_force)[:RULE_LIMIT]
     ]
 
 
@@ -348,6 +401,10 @@ def board_get(
             computed[name] = _no_capacity(task_force)
         elif name == BoardRule.EMERGENCY_ACCESS:
             computed[name] = _emergency_access(referrals, now)
+        elif name == BoardRule.LONG_WAIT:
+            computed[name] = _long_wait(referrals, now)
+        elif name == BoardRule.UNCLASSIFIED:
+            computed[name] = _unclassified(task_force)
     states = {
         (s.rule, s.target_label, s.target_id): s
         for s in BoardItemState.objects.filter(task_force=task_force, rule__in=rules)

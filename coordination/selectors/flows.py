@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+
+from django.utils import timezone
 
 from coordination.flows.counts import flow_counts
 from coordination.flows.report import flow_report
+from coordination.metrics import metrics_compute
 from core.errors import NotFound, ValidationFailed
 from referral.selectors.access import membership_of
 from services_directory.models import Organization, Role, TaskForce
@@ -120,3 +123,27 @@ def flow_report_get(
     )
     report = flow_report(counts, since=since, until=until, pathway=pathway)
     return scope, {**scope.describe(), **report}
+
+
+def metrics_get(
+    *,
+    user,
+    since: date,
+    until: date,
+    pathway: str | None = None,
+    task_force_id: int | None = None,
+    organization_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> tuple[FlowScope, dict[str, Any]]:
+    """The published outcome metrics (``coordination.metrics``) this user may see, for the
+    same scopes as the flows."""
+    scope = flow_scope_get(user=user, task_force_id=task_force_id, organization_id=organization_id)
+    metrics = metrics_compute(
+        organization_ids=scope.organization_ids,
+        task_force_id=scope.task_force.pk if scope.task_force and not scope.organization else None,
+        since=since,
+        until=until,
+        pathway=pathway,
+        now=now or timezone.now(),
+    )
+    return scope, {**scope.describe(), **metrics}

@@ -15,21 +15,26 @@ from core.api.params import StrictBodySerializer, StrictQuerySerializer
 from core.api.schema import paginated
 from core.errors import NotFound, ValidationFailed
 from core.idempotency import answer_concerns, idempotent
-from referral import fhir
+from referral.fhir import selectors as fhir_selectors
+from referral.fhir.views import FhirAcceptingNegotiation
 from referral.models import Contact, Pathway, ReferralStatus, Urgency
 from referral.reasons import OUTCOMES, reason_codes_published, reason_label
 from referral.selectors import referrals as selectors
 from referral.selectors.access import membership_of
-from referral.selectors.people import person_identity
 from referral.services import referrals as services
 from referral.workflow import transitions_open_to
-from services_directory.models import Service
+from services_directory.models import Service, Stage
 
 
 class OrganizationRef(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     kind = serializers.CharField()
+
+
+class ServiceRef(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
 
 
 class ReasonOutput(serializers.Serializer):
@@ -51,15 +56,26 @@ class ReferralOutput(serializers.Serializer):
     stage = serializers.CharField()
     urgency = serializers.CharField()
     to_service = serializers.SerializerMethodField()
+    to_stage = serializers.SerializerMethodField()
     sender_organization = OrganizationRef()
-    receiving_organization = OrganizationRef()
+    receiving_organization = OrganizationRef(
+        allow_null=True, help_text="Null while a referral to a stage waits to be taken."
+    )
     person = serializers.SerializerMethodField()
     identified = serializers.BooleanField()
     task_force = serializers.IntegerField(source="task_force_id", allow_null=True)
     parent = serializers.UUIDField(source="parent_id", allow_null=True)
     reason = serializers.SerializerMethodField()
     status_reason = serializers.SerializerMethodField()
-    outcome = serializers.CharField(allow_blank=True)
+    outcome = serializers.CharField(
+        allow_blank=True, help_text="Of a completion: successful or not_successful."
+    )
+    expected_start = serializers.DateField(
+        allow_null=True, help_text="While waitlisted: when the service expects to start."
+    )
+    waitlist_position = serializers.IntegerField(
+        allow_null=True, help_text="While waitlisted: the place in the service's queue, if kept."
+    )
     relation = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
 
@@ -69,8 +85,16 @@ class ReferralOutput(serializers.Serializer):
             cache[referral.pk] = selectors.relation_to(user=self.context["user"], referral=referral)
         return cache[referral.pk]
 
-    def get_to_service(self, referral) -> dict:
+    @extend_schema_field(ServiceRef(allow_null=True))
+    def get_to_service(self, referral) -> dict | None:
+        if referral.to_service_id is None:
+            return None  # a referral to a stage, not taken yet
         return {"id": str(referral.to_service_id), "name": referral.to_service.name}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_to_stage(self, referral) -> str | None:
+        """The stage a referral was addressed to (whoever took it), else null."""
+        return referral.stage if referral.to_stage else None
 
     def get_person(self, referral) -> dict | None:
         if referral.person_id is None:
@@ -97,7 +121,18 @@ class ReferralOutput(serializers.Serializer):
 
 
 class ReferralInput(StrictBodySerializer):
-    to_service = serializers.UUIDField()
+    to_service = serializers.UUIDField(
+        required=False, help_text="The service referred to; or give `to_stage` instead."
+    )
+    to_stage = serializers.ChoiceField(
+        choices=Stage.choices,
+        required=False,
+        help_text="Instead of `to_service`: offer the referral to every service of this stage "
+        "in the task force that accepts referrals and has a place; the first to accept takes "
+        "it (the others then get 409 and stop seeing it). Identity crosses only at that "
+        "claim, under a consent covering the claiming organisation or the stage. Unclaimed "
+        "after the shortest SLA among them, it expires.",
+    )
     pathway = serializers.ChoiceField(choices=Pathway.choices)
     person = serializers.UUIDField(required=False, allow_null=True)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
@@ -120,6 +155,14 @@ class ReferralInput(StrictBodySerializer):
             "default) or refuse it with a 400 (refuse)."
         ),
     )
+
+    def validate(self, attrs):
+        if bool(attrs.get("to_service")) == bool(attrs.get("to_stage")):
+            field = "to_stage" if attrs.get("to_stage") else "to_service"
+            raise serializers.ValidationError(
+                {field: ["Give either to_service or to_stage (one of them)."]}
+            )
+        return attrs
 
 
 class TransitionInput(StrictBodySerializer):
@@ -144,9 +187,21 @@ class TransitionInput(StrictBodySerializer):
         "read by it alone; a note by the sender by both ends; never by coordinators.",
     )
     to_service = serializers.UUIDField(
-        required=False, help_text="The next service, when forwarding."
+        required=False,
+        help_text="The next service, when forwarding; when accepting a referral to a stage "
+        "offered to more than one of your services, the one that takes it.",
     )
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    expected_start = serializers.DateField(
+        required=False,
+        help_text="Required for waitlisted: the date the service expects to start.",
+    )
+    waitlist_position = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=100000,
+        help_text="For waitlisted, when the service keeps a queue: the person's place in it.",
+    )
 
 
 class ReferralListParams(StrictQuerySerializer):
@@ -163,6 +218,7 @@ class EventOutput(serializers.Serializer):
     reason_code = serializers.CharField(allow_blank=True)
     reason_label = serializers.CharField(allow_blank=True)
     outcome = serializers.CharField(allow_blank=True)
+    expected_start = serializers.DateField(allow_null=True)
     reason = serializers.CharField(
         allow_null=True, help_text="The note, where you may read it (else null)."
     )
@@ -238,6 +294,24 @@ class ReferralListApi(APIView):
             ).first()
             if contact is None:
                 raise ValidationFailed("Unknown contact.", errors={"contact": ["Unknown contact."]})
+        if values.get("to_stage"):
+            referral, created = services.referral_create_for_stage(
+                sender=request.user,
+                stage=values["to_stage"],
+                pathway=values["pathway"],
+                person=person,
+                reason=values.get("reason", ""),
+                urgency=values.get("urgency") or Urgency.ROUTINE,
+                contact=contact,
+                client_uuid=values.get("client_uuid"),
+                task_force=values.get("task_force"),
+            )
+            if not created:
+                referral = selectors.referral_get(user=request.user, referral_id=referral.pk)
+            return Response(
+                _render(request, referral),
+                status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            )
         referral, created = services.referral_create(
             sender=request.user,
             service=_service_for_referral(values["to_service"]),
@@ -296,6 +370,8 @@ class ReferralTransitionApi(APIView):
             outcome=values.get("outcome", ""),
             forward_to=forward_to,
             forward_urgency=values.get("urgency"),
+            expected_start=values.get("expected_start"),
+            waitlist_position=values.get("waitlist_position"),
         )
         referral = selectors.referral_get(user=request.user, referral_id=referral_id)
         return Response(_render(request, referral))
@@ -350,23 +426,20 @@ class ReferralNotesApi(APIView):
 
 
 class ReferralFhirApi(APIView):
+    # Answered as application/fhir+json, also to FHIR clients that ask for only that.
+    content_negotiation_class = FhirAcceptingNegotiation
+
     @extend_schema(
         responses={200: dict},
-        description="FHIR R4 (R4B-compatible) Bundle: ServiceRequest + Task. Identifying "
-        "data only where the reader may see it (and that read is audited).",
+        description="FHIR R4 collection Bundle (SDOH Clinical Care IG): the ServiceRequest, "
+        "its Task, and the resources they reference that you may read (a Patient only with "
+        "the fields a consent discloses, that read audited). The same resources as /fhir/.",
     )
     def get(self, request, referral_id):
         referral = selectors.referral_get(user=request.user, referral_id=referral_id)
-        identity = None
-        if referral.person is not None:
-            # Decides, decrypts and audits the read; None where the reader may not see it.
-            identity = person_identity(user=request.user, person=referral.person)
-            if identity and (identity.get("erased") or identity.get("unreadable")):
-                identity = None
-        bundle = fhir.referral_bundle(
-            referral,
-            identity=identity,
-            reason=selectors.referral_reason(user=request.user, referral=referral),
+        # The Patient in it is decided, decrypted and audited by ``person_identity``.
+        bundle = fhir_selectors.referral_bundle(
+            user=request.user, referral=referral, base=request.build_absolute_uri("/fhir/")
         )
         return Response(bundle, content_type="application/fhir+json")
 

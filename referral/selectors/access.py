@@ -190,14 +190,28 @@ def identity_fields_visible(
     stages_by_person: dict[uuid.UUID, set[str]] = {}
     for person_id, stage in received:
         stages_by_person.setdefault(person_id, set()).add(stage)
+    # The candidate consents of every such person in one query (and one for recipients),
+    # checked as ``consents_covering`` checks them: a page of people costs the same.
+    candidates: dict[uuid.UUID, list[Consent]] = {}
+    for consent in (
+        Consent.objects.filter(
+            person_id__in=list(stages_by_person), revoked_at__isnull=True, expired_at__isnull=True
+        )
+        .prefetch_related("recipients")
+        .order_by("-given_at")
+    ):
+        candidates.setdefault(consent.person_id, []).append(consent)
     for person in others:
         stages = stages_by_person.get(person.pk)
         if stages is None:
             continue
         fields = frozenset(
             field
-            for consent in consents_covering(
-                person=person, organization_id=organization_id, stages=stages, at=at
+            for consent in candidates.get(person.pk, [])
+            if consent_active(consent, at=at)
+            and (
+                any(o.pk == organization_id for o in consent.recipients.all())
+                or stages.intersection(consent.stages or [])
             )
             for field in (consent.disclosed_fields or [])
             if field in ALL_FIELDS

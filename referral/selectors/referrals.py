@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.errors import NotFound
 from referral import crypto, reasons
-from referral.models import Notification, Referral, ReferralEvent, ReferralNote
+from referral.models import Notification, Referral, ReferralEvent, ReferralNote, ReferralOffer
 from referral.selectors.access import (
     coordinated_task_force_ids,
     membership_of,
@@ -36,8 +36,6 @@ def _narrowing(user, filters: ReferralFilters) -> dict[str, object]:
     membership = membership_of(user)
     if filters.direction == "sent" and membership:
         lookups["sender_organization_id"] = membership.organization_id
-    elif filters.direction == "received" and membership:
-        lookups["receiving_organization_id"] = membership.organization_id
     if filters.status:
         lookups["status"] = filters.status
     if filters.pathway:
@@ -51,11 +49,26 @@ def _narrowing(user, filters: ReferralFilters) -> dict[str, object]:
     return lookups
 
 
+def _received_q(user, filters: ReferralFilters) -> Q:
+    """``direction=received``: the referrals the user's organisation receives, and those
+    addressed to a stage that are offered to it and not taken yet."""
+    membership = membership_of(user)
+    if filters.direction != "received" or membership is None:
+        return Q()
+    offered = ReferralOffer.objects.filter(
+        referral_id=OuterRef("pk"), organization_id=membership.organization_id
+    )
+    return Q(receiving_organization_id=membership.organization_id) | Q(
+        Exists(offered), receiving_organization__isnull=True
+    )
+
+
 def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
     """The referrals the user may see, newest first (the created_at index gives the order)."""
-    lookups = _narrowing(user, filters or ReferralFilters())
+    filters = filters or ReferralFilters()
+    lookups = _narrowing(user, filters)
     return (
-        Referral.objects.filter(referral_visible_q(user), **lookups)
+        Referral.objects.filter(referral_visible_q(user), _received_q(user, filters), **lookups)
         .select_related("to_service", "sender_organization", "receiving_organization", "person")
         .order_by("-created_at", "-id")
     )
@@ -71,7 +84,7 @@ def referral_count(*, user, filters: ReferralFilters | None = None) -> int:
     (walked along its own index) or a coordinator's task forces (visible by organisation,
     with no grant to count) are counted on the list itself."""
     filters = filters or ReferralFilters()
-    if _narrowing(user, filters) or coordinated_task_force_ids(user):
+    if _narrowing(user, filters) or filters.direction or coordinated_task_force_ids(user):
         return referral_list(user=user, filters=filters).count()
     return referral_grants(user).count()
 
@@ -114,6 +127,12 @@ def relation_to(*, user, referral: Referral) -> set[str]:
         relations.add("receiver")
     if referral.task_force_id in coordinated_task_force_ids(user):
         relations.add("coordinator")
+    if referral.is_open_offer and "sender" not in relations:
+        offered = ReferralOffer.objects.filter(
+            referral_id=referral.pk, organization_id=membership.organization_id
+        ).exists()
+        if offered:
+            relations.add("candidate")  # may take it by accepting
     return relations
 
 
@@ -183,6 +202,7 @@ class EventView:
     reason_code: str
     reason_label: str
     outcome: str
+    expected_start: date | None
     reason: str | None
     created_at: datetime
     organization: object | None
@@ -213,6 +233,7 @@ def referral_event_views(*, user, referral: Referral) -> list[EventView]:
                 reason_code=event.reason_code,
                 reason_label=reasons.reason_label(event.to_status, event.reason_code),
                 outcome=event.outcome,
+                expected_start=event.expected_start,
                 reason=note,
                 created_at=event.created_at,
                 organization=event.organization,

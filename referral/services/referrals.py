@@ -5,15 +5,17 @@ that transaction and leave after commit."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
 from referral import crypto, reasons
+from referral.fhir.subscriptions import subscriptions_notify
 from referral.models import (
     Contact,
     Notification,
@@ -21,10 +23,11 @@ from referral.models import (
     Referral,
     ReferralEvent,
     ReferralNote,
+    ReferralOffer,
     ReferralStatus,
     Urgency,
 )
-from referral.permissions import referral_grant
+from referral.permissions import referral_grant, referral_offer_grant, referral_offers_withdraw
 from referral.selectors.access import consent_covering, membership_of, person_visible_q
 from referral.selectors.referrals import referral_reason_text
 from referral.workflow import Side, next_statuses, side_for
@@ -92,6 +95,13 @@ def referral_create(
     in_task_force = _task_force_for(
         organization=organization, service=service, wanted=task_force, parent=parent
     )
+    if not service.classified:
+        raise ValidationFailed(
+            "This service has no stage yet: its organisation must classify it before it "
+            "takes referrals.",
+            errors={"to_service": ["Unclassified: no stage."]},
+            code="service_unclassified",
+        )
     if not service.accepting_referrals or service.status != ServiceStatus.ACTIVE:
         raise Conflict(
             "This service does not accept referrals now.",
@@ -202,7 +212,235 @@ def referral_create(
         organization=receiving,
         message=f"New {referral.get_urgency_display().lower()} referral to {service.name}.",
     )
+    subscriptions_notify(referral=referral)
     return referral, True
+
+
+@transaction.atomic
+def referral_create_for_stage(
+    *,
+    sender,
+    stage: str,
+    pathway: str,
+    person: Person | None = None,
+    reason: str = "",
+    urgency: str = Urgency.ROUTINE,
+    contact: Contact | None = None,
+    client_uuid: uuid.UUID | None = None,
+    task_force: TaskForce | int | None = None,
+) -> tuple[Referral, bool]:
+    """Refer a person to whichever service of ``stage`` in the task force has a place: the
+    referral is offered to every service of that stage there that accepts referrals and has
+    capacity (a ``ReferralOffer`` and a grant to its organisation each), and the first to
+    accept takes it (``referral_transition``). Until then it carries no identity (pseudonym
+    only) and names no receiver; it expires after the shortest SLA among the services.
+
+    ``task_force`` is needed only when the sender's organisation is in more than one. No
+    service to offer it to is a 409 naming ``to_stage``. Retries with the same
+    ``client_uuid`` answer as ``referral_create``'s do."""
+    organization = _actor_organization(sender)
+    if client_uuid is not None:
+        existing = Referral.objects.filter(client_uuid=client_uuid).first()
+        if existing is not None:
+            return _replayed_for_stage(
+                existing, organization, stage, pathway, person, reason, urgency
+            )
+    in_task_force = _sender_task_force(organization=organization, wanted=task_force)
+    if person is not None and person.erased_at is not None:
+        raise ValidationFailed("This person was erased.", errors={"person": ["Erased."]})
+    if contact is not None and contact.organization_id != organization.pk:
+        raise ValidationFailed("Unknown contact.", errors={"contact": ["Unknown contact."]})
+    candidates = list(
+        Service.objects.filter(
+            organization__task_forces=in_task_force,
+            stage=stage,
+            accepting_referrals=True,
+            status=ServiceStatus.ACTIVE,
+        )
+        .filter(Q(capacity_available__isnull=True) | Q(capacity_available__gt=0))
+        .select_related("organization")
+        .order_by("name", "pk")
+    )
+    if not candidates:
+        raise Conflict(
+            "No service of this stage in the task force takes referrals now.",
+            errors={"to_stage": ["No service of this stage accepts referrals with a place now."]},
+            code="no_service_available",
+        )
+    now = timezone.now()
+    if contact is not None:
+        journey_started_at = contact.occurred_at
+    else:
+        journey_started_at = _first_contact_at(person) or now
+    referral = Referral(
+        client_uuid=client_uuid,
+        person=person,
+        sender=sender,
+        sender_organization=organization,
+        task_force=in_task_force,
+        stage=stage,
+        to_stage=True,
+        pathway=pathway,
+        urgency=urgency,
+        contact=contact,
+        status=ReferralStatus.SENT,
+        status_changed_at=now,
+        sla_due_at=min(sla_due(service=s, urgency=urgency, start=now) for s in candidates),
+        journey_started_at=min(journey_started_at, now),
+    )
+    referral.reason_key_id, referral.reason_enc = _seal(
+        person=person,
+        organization_id=organization.pk,
+        context=crypto.referral_reason_context(referral.pk),
+        text=(reason or "").strip(),
+    )
+    try:
+        with transaction.atomic():
+            referral.save(force_insert=True)
+    except IntegrityError:
+        existing = Referral.objects.filter(client_uuid=client_uuid).first()
+        if existing is None:
+            raise
+        return _replayed_for_stage(existing, organization, stage, pathway, person, reason, urgency)
+    ReferralOffer.objects.bulk_create(
+        [
+            ReferralOffer(referral=referral, service=s, organization=s.organization)
+            for s in candidates
+        ]
+    )
+    offered_to = {s.organization_id: s.organization for s in candidates}
+    referral_offer_grant(referral=referral, organizations=list(offered_to.values()))
+    event = ReferralEvent.objects.create(
+        referral=referral,
+        actor=sender,
+        organization=organization,
+        from_status="",
+        to_status=ReferralStatus.SENT,
+        created_at=now,
+        seconds_since_journey_start=_seconds(now - referral.journey_started_at),
+    )
+    audit_record(
+        actor=sender,
+        action=AuditAction.CREATE,
+        target=referral,
+        organization_id=str(organization.pk),
+        data={
+            "to_stage": stage,
+            "offered_to": sorted(str(s.pk) for s in candidates),
+            "task_force": in_task_force.pk,
+            "pathway": pathway,
+            "urgency": urgency,
+            "person": str(person.pk) if person else None,
+            "identified": False,
+        },
+    )
+    for receiving in offered_to.values():
+        _notify(
+            referral=referral,
+            event=event,
+            organization=receiving,
+            message=f"New {referral.get_urgency_display().lower()} referral open to any "
+            f"{referral.get_stage_display().lower()} service: the first to accept takes it.",
+        )
+    return referral, True
+
+
+def _sender_task_force(*, organization: Organization, wanted) -> TaskForce:
+    """The task force of a referral to a stage: the sender's only one, else ``wanted``."""
+    mine = list(TaskForce.objects.filter(organizations=organization.pk).order_by("pk"))
+    if wanted is not None:
+        wanted_id = getattr(wanted, "pk", wanted)
+        chosen = next((tf for tf in mine if str(tf.pk) == str(wanted_id)), None)
+        if chosen is None:
+            raise ValidationFailed(
+                "Not a task force of your organisation.",
+                errors={"task_force": [_which(mine) if mine else "You are in no task force."]},
+                code="not_in_task_force",
+            )
+        return chosen
+    if not mine:
+        raise ValidationFailed(
+            "Your organisation is in no task force.",
+            errors={"to_stage": ["Your organisation is in no task force."]},
+            code="not_in_task_force",
+        )
+    if len(mine) > 1:
+        raise ValidationFailed(
+            "Your organisation is in more than one task force: say which.",
+            errors={"task_force": [_which(mine)]},
+            code="task_force_required",
+        )
+    return mine[0]
+
+
+def _replayed_for_stage(existing, organization, stage, pathway, person, reason, urgency):
+    same = (
+        existing.to_stage
+        and existing.sender_organization_id == organization.pk
+        and existing.stage == stage
+        and existing.pathway == pathway
+        and existing.person_id == (person.pk if person else None)
+        and (referral_reason_text(existing) or "") == (reason or "").strip()
+        and existing.urgency == urgency
+    )
+    if not same:
+        raise Conflict(
+            "This client_uuid was already used for a different referral.",
+            errors={"client_uuid": ["Already used for a different referral."]},
+            code="client_uuid_reused",
+        )
+    return existing, False
+
+
+def _claim(*, referral: Referral, organization: Organization, service_id, now) -> None:
+    """The first acceptance of a referral addressed to a stage: the claiming organisation
+    becomes its receiver, every other offer and the other organisations' grants go, and the
+    person's identity crosses only if a consent covers the claimer or the stage. Runs under
+    the referral's row lock (``referral_transition``), so a second claimer waits and then
+    finds it taken."""
+    offers = list(
+        ReferralOffer.objects.filter(referral=referral, organization=organization)
+        .select_related("service")
+        .order_by("service__name", "pk")
+    )
+    if service_id is not None:
+        offers = [o for o in offers if str(o.service_id) == str(service_id)]
+    if not offers:
+        raise ValidationFailed(
+            "Not a service this referral is offered to.",
+            errors={"to_service": ["One of your services it is offered to."]},
+        )
+    if len(offers) > 1:
+        raise ValidationFailed(
+            "It is offered to more than one of your services: say which takes it.",
+            errors={
+                "to_service": [", ".join(f"{o.service_id} ({o.service.name})" for o in offers)]
+            },
+        )
+    service = offers[0].service
+    referral.to_service = service
+    referral.receiving_organization = organization
+    referral.claimed_at = now
+    person = referral.person
+    if person is not None and _has_identifying_data(person):
+        if organization.pk == person.organization_id:
+            referral.identified = True
+        else:
+            referral.consent = consent_covering(
+                person=person, organization_id=organization.pk, stage=referral.stage, at=now
+            )
+            referral.identified = referral.consent is not None
+    referral.save(
+        update_fields=[
+            "to_service",
+            "receiving_organization",
+            "claimed_at",
+            "identified",
+            "consent",
+        ]
+    )
+    referral_offers_withdraw(referral=referral, keep=organization)
+    referral_grant(referral=referral)
 
 
 def _task_force_for(
@@ -340,6 +578,8 @@ def referral_transition(
     outcome: str = "",
     forward_to: Service | None = None,
     forward_urgency: str | None = None,
+    expected_start: date | None = None,
+    waitlist_position: int | None = None,
 ) -> Referral:
     """Move a referral to ``to``. An illegal move is a 409 and changes nothing; repeating
     the move that put the referral where it is (same actor, same state) returns it unchanged.
@@ -349,6 +589,8 @@ def referral_transition(
     needs an ``outcome`` (and a code when not successful). ``reason`` is an optional note,
     sealed at rest and read by fewer people than the code (``referral.selectors``).
     Forwarding makes the child referral to ``forward_to`` in the same transaction.
+    Putting on the waiting list needs ``expected_start`` (and takes ``waitlist_position``
+    when the service keeps one); the service's current wait is kept up to date with it.
     """
     # The row lock makes concurrent transitions queue: the second sees the first's result.
     referral = (
@@ -371,13 +613,26 @@ def referral_transition(
             code="illegal_transition",
         )
     organization = None
+    claiming = False
     if actor is None:
         if side is not Side.SYSTEM:
             raise Conflict("Only a member can take this step.", code="illegal_transition")
     else:
         organization = _actor_organization(actor)
+        if referral.is_open_offer and organization.pk != referral.sender_organization_id:
+            if not ReferralOffer.objects.filter(
+                referral=referral, organization=organization
+            ).exists():
+                raise NotFound()
+            if to != ReferralStatus.ACCEPTED:
+                raise Conflict(
+                    "A referral open to a stage is taken by accepting it; nothing else.",
+                    errors={"to": ["Only accepted, to take it."]},
+                    code="illegal_transition",
+                )
+            claiming = True
         allowed = {
-            Side.RECEIVER: organization.pk == referral.receiving_organization_id,
+            Side.RECEIVER: claiming or organization.pk == referral.receiving_organization_id,
             Side.SENDER: organization.pk == referral.sender_organization_id,
             Side.SYSTEM: False,
         }[side]
@@ -398,15 +653,41 @@ def referral_transition(
         raise ValidationFailed(
             "Forwarding needs the next service.", errors={"to_service": ["Required to forward."]}
         )
+    _clean_waitlist(to=to, expected_start=expected_start, position=waitlist_position)
 
     now = timezone.now()
-    from_status = referral.status
+    if claiming:
+        _claim(
+            referral=referral,
+            organization=organization,
+            service_id=getattr(forward_to, "pk", None),
+            now=now,
+        )
+        forward_to = None
+    elif referral.is_open_offer:
+        referral_offers_withdraw(referral=referral, keep=None)  # closed before anyone took it
+    from_status = referral_from = referral.status
     previous_change = referral.status_changed_at
     referral.status = to
     referral.status_changed_at = now
     referral.status_reason_code = reason_code
     referral.outcome = outcome
-    referral.save(update_fields=["status", "status_changed_at", "status_reason_code", "outcome"])
+    waiting = to == ReferralStatus.WAITLISTED
+    referral.expected_start = expected_start if waiting else None
+    referral.waitlist_position = waitlist_position if waiting else None
+    measured = _measures(referral=referral, from_status=referral_from, to=to, now=now,
+                         in_previous=_seconds(now - previous_change), outcome=outcome)  # fmt: skip
+    referral.save(
+        update_fields=[
+            "status",
+            "status_changed_at",
+            "status_reason_code",
+            "outcome",
+            "expected_start",
+            "waitlist_position",
+            *measured,
+        ]
+    )
     event = ReferralEvent.objects.create(
         referral=referral,
         actor=actor,
@@ -415,6 +696,8 @@ def referral_transition(
         to_status=to,
         reason_code=reason_code,
         outcome=outcome,
+        expected_start=referral.expected_start,
+        waitlist_position=referral.waitlist_position,
         created_at=now,
         seconds_in_previous=_seconds(now - previous_change),
         seconds_since_journey_start=_seconds(now - referral.journey_started_at),
@@ -432,16 +715,20 @@ def referral_transition(
         actor=actor,
         action=AuditAction.TRANSITION,
         target=referral,
-        organization_id=str(referral.receiving_organization_id),
+        organization_id=str(referral.receiving_organization_id or referral.sender_organization_id),
         # The code, never the note: the audit trail outlives erasure.
         data={
             "from": from_status,
             "to": to,
             "reason_code": reason_code,
             "outcome": outcome,
+            "expected_start": expected_start.isoformat() if waiting else None,
+            "claimed": str(referral.to_service_id) if claiming else None,
             "fields": ["reason"] if reason else [],
         },
     )
+    if ReferralStatus.WAITLISTED in (from_status, to) and referral.to_service_id:
+        service_waiting_update(service=referral.to_service)
     if to == ReferralStatus.FORWARDED:
         referral_create(
             sender=actor,
@@ -456,12 +743,96 @@ def referral_transition(
         referral=referral,
         event=event,
         organization=referral.sender_organization,
-        message=(
-            f"Your referral to {referral.to_service.name} is now "
-            f"{referral.get_status_display().lower()}."
-        ),
+        message=_status_message(referral),
     )
+    subscriptions_notify(referral=referral)
     return referral
+
+
+def _measures(*, referral: Referral, from_status: str, to: str, now, in_previous: int, outcome):
+    """Set what the outcome metrics read on the referral; the names of the fields set."""
+    changed = []
+    if to == ReferralStatus.ACCEPTED:
+        referral.accepted_after_seconds = in_previous
+        changed.append("accepted_after_seconds")
+    if from_status == ReferralStatus.WAITLISTED:
+        referral.waitlisted_seconds = in_previous
+        changed.append("waitlisted_seconds")
+    if to == ReferralStatus.ENGAGED and referral.engaged_at is None:
+        referral.engaged_at = now
+        referral.engaged_after_journey_seconds = _seconds(now - referral.journey_started_at)
+        changed += ["engaged_at", "engaged_after_journey_seconds"]
+    left = to == ReferralStatus.DISENGAGED or (
+        to == ReferralStatus.COMPLETED and outcome == reasons.NOT_SUCCESSFUL
+    )
+    if left and referral.engaged_at is not None:
+        referral.left_care_after_seconds = _seconds(now - referral.engaged_at)
+        changed.append("left_care_after_seconds")
+    return changed
+
+
+def _clean_waitlist(*, to: str, expected_start: date | None, position: int | None) -> None:
+    if to != ReferralStatus.WAITLISTED:
+        if expected_start is not None or position is not None:
+            field = "expected_start" if expected_start is not None else "waitlist_position"
+            raise ValidationFailed(
+                "Only a move to the waiting list has an expected start.",
+                errors={field: [f"Not for {to}."]},
+            )
+        return
+    if expected_start is None:
+        raise ValidationFailed(
+            "The waiting list needs the expected start date.",
+            errors={"expected_start": ["Required to put on the waiting list."]},
+        )
+    if expected_start < timezone.now().date() - timedelta(days=1):
+        raise ValidationFailed(
+            "The expected start is in the past.",
+            errors={"expected_start": ["Today or later."]},
+        )
+    if position is not None and position < 1:
+        raise ValidationFailed(
+            "A place on the list counts from 1.", errors={"waitlist_position": ["1 or more."]}
+        )
+
+
+def service_waiting_update(*, service: Service) -> None:
+    """Keep the service's current wait (what the directory shows): how many wait for a place
+    now, and the median days from joining its list to the expected start. Called inside the
+    transaction of every move onto or off the list, with the service row locked so that
+    concurrent moves count each other."""
+    Service.objects.select_for_update().filter(pk=service.pk).values_list("pk").first()
+    waits = sorted(
+        (expected - joined.date()).days
+        for joined, expected in Referral.objects.filter(
+            to_service=service, status=ReferralStatus.WAITLISTED, expected_start__isnull=False
+        ).values_list("status_changed_at", "expected_start")
+    )
+    count = len(waits)
+    median = None
+    if waits:
+        middle = count // 2
+        median = waits[middle] if count % 2 else (waits[middle - 1] + waits[middle]) // 2
+        median = max(0, median)
+    Service.objects.filter(pk=service.pk).update(waiting_count=count, current_wait_days=median)
+
+
+def _status_message(referral: Referral) -> str:
+    """What the sender is told: the status, the outcome or coded reason, and for the
+    waiting list the expected start (codes and dates only, never a note)."""
+    service = referral.addressee
+    if referral.status == ReferralStatus.WAITLISTED:
+        return (
+            f"Your referral to {service} is waiting for a place, expected from "
+            f"{referral.expected_start:%d %b %Y}."
+        )
+    message = f"Your referral to {service} is now {referral.get_status_display().lower()}"
+    if referral.outcome:
+        message += f": {reasons.OUTCOMES[referral.outcome].lower()}"
+    label = reasons.reason_label(referral.status, referral.status_reason_code)
+    if label:
+        message += f" ({label.lower()})"
+    return message + "."
 
 
 def _is_repeat(*, referral: Referral, actor, to: str) -> bool:

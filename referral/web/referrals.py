@@ -11,6 +11,7 @@ the People API, where each read is audited; these pages never carry them.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
@@ -35,7 +36,7 @@ from referral.selectors.people import person_identity, person_list
 from referral.services import emergency as emergency_services
 from referral.services import referrals as services
 from referral.workflow import transitions_open_to
-from services_directory.models import Role, Service
+from services_directory.models import Role, Service, Stage
 from services_directory.selectors import services_to_refer_to, task_forces_of
 
 PAGE_SIZE = 25
@@ -44,6 +45,7 @@ DIRECTIONS = ("received", "sent")
 ACTION_LABELS = {
     ReferralStatus.ACCEPTED: gettext_lazy("Accept"),
     ReferralStatus.DECLINED: gettext_lazy("Decline…"),
+    ReferralStatus.WAITLISTED: gettext_lazy("Put on the waiting list…"),
     ReferralStatus.ENGAGED: gettext_lazy("Record engagement"),
     ReferralStatus.COMPLETED: gettext_lazy("Complete"),
     ReferralStatus.DISENGAGED: gettext_lazy("Record lost to follow-up…"),
@@ -169,8 +171,15 @@ def referral_new_page(request):
         return render(request, "referral/referral_new.html", context)
     form = request.POST
     errors: dict[str, str] = {}
-    service = choices.filter(pk=_uuid_or_none(values["to_service"])).first()
-    if service is None:
+    to_stage = (
+        values["to_service"].removeprefix("stage:")
+        if values["to_service"].startswith("stage:")
+        else None
+    )
+    service = None
+    if to_stage is None:
+        service = choices.filter(pk=_uuid_or_none(values["to_service"])).first()
+    if (service is None and to_stage is None) or (to_stage and to_stage not in Stage.values):
         errors["to_service"] = _("Choose a service of your task force that accepts referrals.")
     person = None
     if values["person"]:
@@ -190,6 +199,9 @@ def referral_new_page(request):
         context["error_items"] = error_summary(errors, NEW_FIELD_IDS)
         status = 400 if errors else 200
         return render(request, "referral/referral_new.html", context, status=status)
+    if to_stage:
+        # identity crosses only when a service takes it, under consent: nothing to ask now
+        return _send_to_stage(request, context, to_stage, person, values, client_uuid, form)
     disclosure = referral_disclosure(user=request.user, person=person, service=service)
     send_as = form.get("send_as", "")
     context.update({"person": person, "service": service, "disclosure": disclosure})
@@ -230,9 +242,48 @@ def referral_new_page(request):
     return redirect("referral-page", referral_id=referral.pk)
 
 
+def _send_to_stage(request, context, stage, person, values, client_uuid, form):
+    try:
+        referral, created = services.referral_create_for_stage(
+            sender=request.user,
+            stage=stage,
+            person=person,
+            pathway=values["pathway"],
+            reason=values["reason"][:2000],
+            urgency=values["urgency"],
+            client_uuid=client_uuid,
+            task_force=_int_or_none(form.get("task_force")),
+        )
+    except DomainError as exc:
+        errors = {
+            ("to_service" if field == "to_stage" else field): messages_
+            for field, messages_ in (exc.errors or {"to_service": [exc.message]}).items()
+        }
+        context["error_items"] = error_summary(errors, NEW_FIELD_IDS)
+        context["field_errors"] = field_messages(errors)
+        return render(request, "referral/referral_new.html", context, status=exc.http_status)
+    messages.success(
+        request,
+        _("That referral was sent already.")
+        if not created
+        else _(
+            "Referral sent to every service of that stage with a place: the first to accept "
+            "takes it."
+        ),
+    )
+    return redirect("referral-page", referral_id=referral.pk)
+
+
 def _int_or_none(value) -> int | None:
     try:
         return int(str(value))
+    except ValueError:
+        return None
+
+
+def _date_or_none(value) -> date | None:
+    try:
+        return date.fromisoformat((value or "").strip()) if value else None
     except ValueError:
         return None
 
@@ -285,6 +336,7 @@ def _render_referral(
                 "needs_code": to in CODE_REQUIRED,
                 "outcomes": list(OUTCOMES.items()) if to == ReferralStatus.COMPLETED else [],
                 "forwards": to == ReferralStatus.FORWARDED,
+                "waits": to == ReferralStatus.WAITLISTED,
             }
             for to in moves
         ],
@@ -292,6 +344,7 @@ def _render_referral(
         "status_reason_label": REASON_CODES.get(referral.status, {}).get(
             referral.status_reason_code, ""
         ),
+        "outcome_label": OUTCOMES.get(referral.outcome, ""),
         "forward_services": (
             services_to_refer_to(organization_id=membership.organization_id).exclude(
                 pk=referral.to_service_id
@@ -377,6 +430,8 @@ def referral_transition_page(request, referral_id):
             reason_code=form.get("reason_code", "")[:32],
             outcome=form.get("outcome", "")[:16],
             forward_to=forward_to,
+            expected_start=_date_or_none(form.get("expected_start")),
+            waitlist_position=_int_or_none(form.get("waitlist_position")),
         )
     except DomainError as exc:  # nothing changed: the page as it is, and why (400, 409)
         return _render_referral(request, referral, problem=_error_text(exc), status=exc.http_status)

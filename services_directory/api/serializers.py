@@ -206,6 +206,14 @@ class ServiceInput(StrictBodySerializer):
     )
     alert = serializers.CharField(required=False, allow_blank=True)
     wait_time = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    stated_wait_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=365,
+        help_text="The wait for a place the service states, in days: the board flags people "
+        "waiting longer (14 days when not stated).",
+    )
     stage = serializers.ChoiceField(choices=Stage.choices)
     accepting_referrals = serializers.BooleanField(required=False)
     capacity_available = serializers.IntegerField(required=False, allow_null=True, min_value=0)

@@ -1,6 +1,38 @@
 from django.urls import path
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from services_directory.api import hsds, views
+
+
+def _hsds(route: str, view: type, name: str) -> list:
+    """An HSDS path with its trailing slash (in the OpenAPI document) and without (HSDS
+    clients call ``/services``, not ``/services/``)."""
+    unslashed = extend_schema_view(get=extend_schema(exclude=True))(
+        type(f"Unslashed{view.__name__}", (view,), {})
+    )
+    return [
+        path(f"hsds/{route}", view.as_view(), name=name),
+        path(f"hsds/{route}".rstrip("/"), unslashed.as_view()),
+    ]
+
+
+hsds_paths = [
+    *_hsds("", hsds.HsdsRootApi, "hsds"),
+    *_hsds("services/", hsds.HsdsServiceListApi, "hsds-services"),
+    *_hsds("services/<str:id>/", hsds.HsdsServiceApi, "hsds-service"),
+    *_hsds("organizations/", hsds.HsdsOrganizationListApi, "hsds-organizations"),
+    *_hsds("organizations/<str:id>/", hsds.HsdsOrganizationApi, "hsds-organization"),
+    *_hsds("service_at_locations/", hsds.HsdsServiceAtLocationListApi, "hsds-service-at-locations"),
+    *_hsds(
+        "service_at_locations/<str:id>/",
+        hsds.HsdsServiceAtLocationApi,
+        "hsds-service-at-location",
+    ),
+    *_hsds("taxonomies/", hsds.HsdsTaxonomyListApi, "hsds-taxonomies"),
+    *_hsds("taxonomies/<str:id>/", hsds.HsdsTaxonomyApi, "hsds-taxonomy"),
+    *_hsds("taxonomy_terms/", hsds.HsdsTaxonomyTermListApi, "hsds-taxonomy-terms"),
+    *_hsds("taxonomy_terms/<str:id>/", hsds.HsdsTaxonomyTermApi, "hsds-taxonomy-term"),
+]
 
 urlpatterns = [
     path("auth/token/", views.TokenLoginApi.as_view(), name="auth-token"),
@@ -23,5 +55,5 @@ urlpatterns = [
         views.LocationDetailApi.as_view(),
         name="location-detail",
     ),
-    path("hsds/", hsds.HsdsDirectoryApi.as_view(), name="hsds"),
+    *hsds_paths,
 ]

@@ -1,8 +1,10 @@
-"""Open Referral HSDS 3.0 import and export of the services directory.
+"""Open Referral HSDS 3.0: the directory as HSDS records, their import and export.
 
-- ``mapping``: a directory row as an HSDS record (``service_to_hsds`` and the others), the
-  ``continuum`` extension, and the querysets that read whole records in a fixed number of
-  queries (the export and ``GET /api/v1/hsds/`` use them).
+- ``taxonomy``: the published Continuum taxonomy whose terms carry Continuum's fields as HSDS
+  ``attributes``, and the table mapping other taxonomies' terms to a stage.
+- ``mapping``: a directory row as an HSDS record (``service_to_hsds`` and the others) and the
+  querysets that read whole records in a fixed number of queries.
+- ``selectors``: the reads of the HSDS API (``/api/v1/hsds/``, ``services_directory.api.hsds``).
 - ``exporter``: ``hsds_export``, the directory written as deterministic JSON files.
 - ``reading``: ``hsds_read``, the records found in one JSON file or a folder of them.
 - ``validation``: an HSDS value checked and turned into a model value, or a ``RecordError``.

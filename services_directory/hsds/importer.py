@@ -7,9 +7,17 @@ writes nothing:
 - A collection given in a record (``phones``, ``languages``, ``schedules``, ``locations``,
   ``service_at_locations``, ``addresses``) replaces what is stored for that parent; a
   collection left out leaves the stored one alone. Exports always write every collection.
-- A Continuum field missing from ``continuum`` keeps the stored value; for a new row the
-  import's default applies (``default_kind``, ``default_stage``, ``time_zone``), and a new
-  organisation or service with neither is a bad record.
+- Continuum's fields travel as attributes of the Continuum taxonomy (older exports: a
+  ``continuum`` object). One missing keeps the stored value; for a new row the
+  import's default applies (``default_kind``, ``default_stage``, ``time_zone``).
+- A service with no Continuum stage takes one a taxonomy term of the record maps to
+  (``taxonomy.STAGE_TERMS`` and the ``CONTINUUM_HSDS_STAGE_TERMS`` setting), else the
+  default stage, else it is imported *unclassified* (blank stage): listed in the directory,
+  not offered for referrals, on its organisation's and coordinators' to-do list. An
+  organisation with no kind and no default keeps a blank kind.
+- ``last_modified`` of a service is kept as its ``updated_at``; without one, a service
+  whose record wrote anything (nested parts included) is modified now.
+- The whole import is one transaction (``dry_run`` rolls it back).
 - Rows are written only when a value differs, so unchanged rows keep their ``updated_at``.
 - Each top-level record is imported in its own savepoint: a bad record is reported with its
   kind, id and reason and rolled back; the others still import.
@@ -34,11 +42,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -49,6 +58,7 @@ from services_directory.hsds.validation import (
     RecordError,
     _coordinate,
     _date,
+    _datetime,
     _extension,
     _list,
     _optional_uuid,
@@ -73,6 +83,8 @@ from services_directory.models import (
 from services_directory.services import opening_hours_rebuild, organization_create
 
 RECORD_KINDS = ("organization", "location", "service")
+# "Read the stored row yourself" (None already means "there is none").
+_LOOK_UP = object()
 
 
 @dataclass
@@ -85,16 +97,24 @@ class ImportReport:
     unchanged: int = 0
     errors: list[tuple[str, str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str, str]] = field(default_factory=list)
+    # Services imported without a stage: listed, not offered for referrals, to classify.
+    unclassified: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
             f"{len(self.errors)} failed"
         )
+        if self.unclassified:
+            text += f"; {len(self.unclassified)} service(s) unclassified (no stage)"
+        if self.dry_run:
+            text = f"dry run, nothing written: would be {text}"
+        return text
 
 
 class _Importer:
@@ -111,6 +131,11 @@ class _Importer:
         self.parents: dict[uuid.UUID, uuid.UUID | None] = {}
         self.record_parents: dict[uuid.UUID, uuid.UUID | None] = {}
         self.outcomes: dict[uuid.UUID, str] = {}
+        self.record_unclassified = False
+        self.pending_rebuild: set[uuid.UUID] = set()
+        # Rows this record created, and the collections it filled (``_first_fill``).
+        self.fresh: set[uuid.UUID] = set()
+        self.filled: set[tuple[str, uuid.UUID]] = set()
 
     # -- bookkeeping
 
@@ -120,16 +145,31 @@ class _Importer:
             self.report.errors.append(entry)
 
     def _write(self, instance: models.Model, *, create: bool) -> None:
-        instance.full_clean()
+        # Field checks only. The primary key was just looked up; the one unique constraint
+        # (a service once per location) is made way for before the write; foreign keys are
+        # ids this import checked or wrote itself (checking each again was a query per row).
+        foreign_keys = [f.name for f in instance._meta.fields if f.is_relation]
+        instance.full_clean(exclude=foreign_keys, validate_unique=False, validate_constraints=False)
         instance.save(force_insert=create)
         self.changed = True
 
-    def _upsert(self, model: type[models.Model], pk: uuid.UUID, values: dict[str, Any]) -> bool:
-        """Create the row or change the fields that differ; True when created."""
-        instance = model._default_manager.filter(pk=pk).first()
+    def _upsert(
+        self,
+        model: type[models.Model],
+        pk: uuid.UUID,
+        values: dict[str, Any],
+        *,
+        instance: models.Model | None | object = _LOOK_UP,
+    ) -> bool:
+        """Create the row or change the fields that differ; True when created. ``instance``
+        is the stored row (or None) when the caller has already read it."""
+        if instance is _LOOK_UP:
+            instance = model._default_manager.filter(pk=pk).first()
         if instance is None:
             self._write(model(pk=pk, **values), create=True)
+            self.fresh.add(pk)
             return True
+        instance = cast(models.Model, instance)
         differs = False
         for name, value in values.items():
             if getattr(instance, name) != value:
@@ -144,6 +184,15 @@ class _Importer:
         if count:
             self.changed = True
 
+    def _first_fill(self, collection: str, owner_id: uuid.UUID) -> bool:
+        """True when ``owner_id`` was created by this record and this is the first time its
+        ``collection`` is filled: nothing can be stored under it yet, so the delete of what
+        the record leaves out is skipped (it was most of an import's queries)."""
+        key = (collection, owner_id)
+        first = owner_id in self.fresh and key not in self.filled
+        self.filled.add(key)
+        return first
+
     # -- top level
 
     def run(self, kind: str, record: dict[str, Any]) -> None:
@@ -151,6 +200,9 @@ class _Importer:
         self.changed = False
         self.rebuild = set()
         self.record_parents = {}
+        self.record_unclassified = False
+        self.fresh = set()
+        self.filled = set()
         try:
             with transaction.atomic():
                 handler = {
@@ -159,8 +211,6 @@ class _Importer:
                     "service": self.service,
                 }[kind]
                 pk, created = handler(record, where=kind)
-                if self.rebuild:
-                    opening_hours_rebuild(service_ids=sorted(self.rebuild, key=str))
                 if created or self.changed:
                     # In the record's own savepoint: the audit event stands or falls with it.
                     audit_record(
@@ -173,6 +223,10 @@ class _Importer:
             self.error(kind, record_id, _reason(exc))
             return
         self.parents.update(self.record_parents)
+        # Opening hours are derived: rebuilt once for the whole import, not per record.
+        self.pending_rebuild.update(self.rebuild)
+        if self.record_unclassified:
+            self.report.unclassified.append(str(pk))
         outcome = "created" if created else "updated" if self.changed else "unchanged"
         self.outcomes[pk] = outcome
         setattr(self.report, outcome, getattr(self.report, outcome) + 1)
@@ -215,27 +269,29 @@ class _Importer:
         for name in ("alternate_name", "email", "website", "legal_status", "uri"):
             values[name] = _text(record, name, where)
         existing = Organization.objects.filter(pk=pk).first()
-        kind = extension.get("kind") or (existing and existing.kind) or self.default_kind
-        if not kind:
-            nested = "" if where == "organization" else f"{where}: "
-            raise RecordError(f"{nested}no continuum.kind and no --default-kind")
-        values["kind"] = kind
+        # A feed that does not say leaves the kind blank, for the organisation to set.
+        values["kind"] = (
+            extension.get("kind") or (existing and existing.kind) or self.default_kind or ""
+        )
         parent_id = _optional_uuid(record, "parent_organization_id", where)
         self.record_parents[pk] = parent_id
         if existing is None:
             if parent_id is not None and Organization.objects.filter(pk=parent_id).exists():
                 values["parent_organization_id"] = parent_id
             organization_create(id=pk, **values)
+            self.fresh.add(pk)
             self.changed = True
             created = True
         else:
-            created = self._upsert(Organization, pk, values)
+            created = self._upsert(Organization, pk, values, instance=existing)
         phones = _list(record, "phones", where)
         if phones is not None:
             self.phones_replace(owner="organization", owner_id=pk, items=phones, where=where)
         locations = _list(record, "locations", where)
         if locations is not None:
             kept = self.locations_nested(locations, organization_id=pk, where=where)
+            if self._first_fill("locations", pk):
+                return pk, created
             gone = Location.objects.filter(organization_id=pk).exclude(pk__in=kept)
             self.rebuild.update(
                 ServiceAtLocation.objects.filter(location__in=gone).values_list(
@@ -314,7 +370,7 @@ class _Importer:
                 values[name] = _text(address, name, f"{where}.addresses[0]")
         time_zone_before = existing.time_zone if existing else None
         place_before = (existing.latitude, existing.longitude) if existing else None
-        created = self._upsert(Location, pk, values)
+        created = self._upsert(Location, pk, values, instance=existing)
         changed = self.changed
         self.changed = False
         languages = _list(record, "languages", where)
@@ -327,7 +383,9 @@ class _Importer:
         if schedules is not None:
             self.schedules_replace(owner="location", owner_id=pk, items=schedules, where=where)
         moved = (values.get("latitude"), values.get("longitude")) != place_before
-        if (
+        # A location this record created has no services yet (they are rebuilt as they
+        # are placed there).
+        if not created and (
             (schedules is not None and self.changed)
             or values["time_zone"] != time_zone_before
             or moved
@@ -351,9 +409,16 @@ class _Importer:
             raise RecordError(
                 f"{where}.status: {status!r} is not one of {', '.join(ServiceStatus.values)}"
             )
-        stage = extension.get("stage") or (existing and existing.stage) or self.default_stage
-        if not stage:
-            raise RecordError("no continuum.stage and no --default-stage")
+        # Continuum's own stage, else the stored one, else one a taxonomy term maps to, else
+        # the import's default; else unclassified (blank), for the organisation to classify.
+        stage = (
+            extension.get("stage")
+            or (existing and existing.stage)
+            or extension.get("mapped_stage")
+            or self.default_stage
+            or ""
+        )
+        given_last_modified = _datetime(record.get("last_modified"), f"{where}.last_modified")
         # The nested organisation last: a record failing its own checks writes nothing.
         nested = record.get("organization")
         if nested is not None:
@@ -391,19 +456,19 @@ class _Importer:
             values[name] = _text(record, name, where)
         if "accepting_referrals" in extension:
             if not isinstance(extension["accepting_referrals"], bool):
-                raise RecordError(f"{where}.continuum.accepting_referrals: must be true or false")
+                raise RecordError(f"{where}.accepting_referrals: must be true or false")
             values["accepting_referrals"] = extension["accepting_referrals"]
         if "capacity_available" in extension:
             values["capacity_available"] = _whole_number(
-                extension["capacity_available"], f"{where}.continuum.capacity_available"
+                extension["capacity_available"], f"{where}.capacity_available"
             )
         if "referral_sla_hours" in extension:
             values["referral_sla_hours"] = _whole_number(
-                extension["referral_sla_hours"], f"{where}.continuum.referral_sla_hours"
+                extension["referral_sla_hours"], f"{where}.referral_sla_hours"
             )
         changed = self.changed
         self.changed = False
-        created = self._upsert(Service, pk, values)
+        created = self._upsert(Service, pk, values, instance=existing)
         phones = _list(record, "phones", where)
         if phones is not None:
             self.phones_replace(owner="service", owner_id=pk, items=phones, where=where)
@@ -420,6 +485,10 @@ class _Importer:
             )
         if self.changed:
             self.rebuild.add(pk)
+            # last_modified is the service's or anything nested in it: the feed's own when it
+            # says, else now (a nested change does not save the service row).
+            Service.objects.filter(pk=pk).update(updated_at=given_last_modified or timezone.now())
+        self.record_unclassified = not stage
         self.changed = self.changed or changed
         return pk, created
 
@@ -432,10 +501,12 @@ class _Importer:
         where: str,
     ) -> None:
         kept: set[uuid.UUID] = set()
+        placed: set[uuid.UUID] = set()
+        first_fill = self._first_fill("service_at_locations", service_id)
         for index, item in enumerate(items):
             here = f"{where}.service_at_locations[{index}]"
             hsds_id = _uuid(item.get("id"), f"{here}.id")
-            pk = self._row_id(ServiceAtLocation, hsds_id, {"service_id": service_id})
+            pk, stored = self._row_id(ServiceAtLocation, hsds_id, {"service_id": service_id})
             if pk in kept:
                 raise RecordError(f"{here}.id: {hsds_id} is given twice")
             kept.add(pk)
@@ -458,11 +529,13 @@ class _Importer:
                 if not Location.objects.filter(pk=location_id).exists():
                     raise RecordError(f"{here}.location_id: {location_id} is not known")
             # One place per (service, location): an older row under another id gives way.
-            self._delete(
-                ServiceAtLocation.objects.filter(
-                    service_id=service_id, location_id=location_id
-                ).exclude(pk=pk)
-            )
+            if not first_fill or location_id in placed:
+                self._delete(
+                    ServiceAtLocation.objects.filter(
+                        service_id=service_id, location_id=location_id
+                    ).exclude(pk=pk)
+                )
+            placed.add(location_id)
             self._upsert(
                 ServiceAtLocation,
                 pk,
@@ -471,6 +544,7 @@ class _Importer:
                     "location_id": location_id,
                     "description": _text(item, "description", here),
                 },
+                instance=stored,
             )
             phones = _list(item, "phones", here)
             if phones is not None:
@@ -482,20 +556,33 @@ class _Importer:
                 self.schedules_replace(
                     owner="service_at_location", owner_id=pk, items=schedules, where=here
                 )
-        self._delete(ServiceAtLocation.objects.filter(service_id=service_id).exclude(pk__in=kept))
+        if not first_fill:
+            self._delete(
+                ServiceAtLocation.objects.filter(service_id=service_id).exclude(pk__in=kept)
+            )
 
     # -- parts of a record: phones, languages, schedules
 
     def _row_id(
-        self, model: type[models.Model], hsds_id: uuid.UUID, owner: dict[str, Any]
-    ) -> uuid.UUID:
+        self,
+        model: type[models.Model],
+        hsds_id: uuid.UUID,
+        owner: dict[str, Any],
+        stored_rows: dict[uuid.UUID, models.Model] | None = None,
+    ) -> tuple[uuid.UUID, models.Model | None | object]:
         """The HSDS id, unless another parent already holds a row with it: then a stable id
-        derived from this parent and the HSDS id (feeds reuse ids across parents)."""
-        stored = model._default_manager.filter(pk=hsds_id).values(*owner).first()
-        if stored is None or stored == owner:
-            return hsds_id
+        derived from this parent and the HSDS id (feeds reuse ids across parents). With the
+        stored row under that id (None: there is none; ``_LOOK_UP``: not read).
+        ``stored_rows``: the rows under the ids of the whole collection, read at once."""
+        if stored_rows is not None:
+            stored = stored_rows.get(hsds_id)
+        else:
+            stored = model._default_manager.filter(pk=hsds_id).first()
+        if stored is None or all(getattr(stored, k) == v for k, v in owner.items()):
+            return hsds_id, stored
         parent = ",".join(f"{k}={v}" for k, v in sorted(owner.items()))
-        return uuid.uuid5(HSDS_NAMESPACE, f"{model._meta.model_name}:{parent}:{hsds_id}")
+        derived = uuid.uuid5(HSDS_NAMESPACE, f"{model._meta.model_name}:{parent}:{hsds_id}")
+        return derived, _LOOK_UP
 
     def _parts_replace(
         self,
@@ -514,19 +601,26 @@ class _Importer:
         }
         kept: set[uuid.UUID] = set()
         name = model._meta.verbose_name_plural.replace(" ", "_")
-        for index, item in enumerate(items):
+        first_fill = self._first_fill(name, owner_id)
+        hsds_ids = [
+            _uuid(item.get("id"), f"{where}.{name}[{index}].id") for index, item in enumerate(items)
+        ]
+        # One read for the whole collection; a row written in it is not read again (ids given
+        # twice are refused below).
+        stored_rows = {row.pk: row for row in model._default_manager.filter(pk__in=hsds_ids)}
+        for index, (item, hsds_id) in enumerate(zip(items, hsds_ids, strict=True)):
             here = f"{where}.{name}[{index}]"
-            hsds_id = _uuid(item.get("id"), f"{here}.id")
-            pk = self._row_id(model, hsds_id, owner_values)
+            pk, stored = self._row_id(model, hsds_id, owner_values, stored_rows)
             if pk in kept:
                 raise RecordError(f"{here}.id: {hsds_id} is given twice")
             kept.add(pk)
-            self._upsert(model, pk, {**owner_values, **build(item, here)})
+            self._upsert(model, pk, {**owner_values, **build(item, here)}, instance=stored)
             if after is not None:
                 after(pk, item, here)
-        self._delete(
-            model._default_manager.filter(**{f"{owner}_id": owner_id}).exclude(pk__in=kept)
-        )
+        if not first_fill:
+            self._delete(
+                model._default_manager.filter(**{f"{owner}_id": owner_id}).exclude(pk__in=kept)
+            )
 
     def phones_replace(self, *, owner: str, owner_id: uuid.UUID, items: list[dict], where: str):
         def build(item: dict, here: str) -> dict[str, Any]:
@@ -623,11 +717,16 @@ def hsds_import(
     default_kind: str | None = None,
     default_stage: str | None = None,
     time_zone: str | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import HSDS JSON from a file or a folder (see the module docstring for the rules).
 
     Runs as the system: rows are written directly, without organisation-admin checks.
     Organisations first, then standalone locations, then services, so references resolve.
+    ``dry_run`` runs the whole import and rolls it back: the report says what would happen
+    and nothing (rows, audit events, outbox messages) is kept. ``progress(done, total)`` is
+    called after each top-level record.
     """
     importer = _Importer(
         default_kind=default_kind,
@@ -642,8 +741,19 @@ def hsds_import(
             importer.error(kind, _record_id(record), f"unknown record kind {kind!r}")
         else:
             records[kind].append(record)
-    for kind in RECORD_KINDS:
-        for record in records[kind]:
-            importer.run(kind, record)
-    importer.link_parents()
+    total = sum(len(batch) for batch in records.values())
+    with transaction.atomic():
+        done = 0
+        for kind in RECORD_KINDS:
+            for record in records[kind]:
+                importer.run(kind, record)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+        importer.link_parents()
+        if importer.pending_rebuild:
+            opening_hours_rebuild(service_ids=sorted(importer.pending_rebuild, key=str))
+        if dry_run:
+            importer.report.dry_run = True
+            transaction.set_rollback(True)
     return importer.report

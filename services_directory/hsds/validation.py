@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 
 from core.errors import DomainError
 from services_directory.hsds.mapping import CONTINUUM
+from services_directory.hsds.taxonomy import TERMS_BY_ID, stage_from_term, stage_terms
 
 
 class RecordError(Exception):
@@ -105,6 +106,21 @@ def _date(value: Any, where: str) -> date | None:
         raise RecordError(f"{where}: {value!r} is not a date YYYY-MM-DD") from None
 
 
+def _datetime(value: Any, where: str) -> datetime | None:
+    """An HSDS datetime with its offset (``2023-03-15T10:30:45.123Z``)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{where}: must be a date-time")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise RecordError(f"{where}: {value!r} is not a date-time") from None
+    if parsed.tzinfo is None:
+        raise RecordError(f"{where}: {value!r} has no offset (e.g. Z)")
+    return parsed
+
+
 def _list(record: dict, key: str, where: str) -> list[dict] | None:
     """A collection: None when left out (keep what is stored), else a list of objects."""
     if key not in record or record[key] is None:
@@ -116,12 +132,57 @@ def _list(record: dict, key: str, where: str) -> list[dict] | None:
 
 
 def _extension(record: dict, where: str) -> dict[str, Any]:
+    """Continuum's fields of a record, by their old ``continuum`` names (``kind``, ``stage``,
+    ``accepting_referrals``, ``capacity_available``, ``referral_sla_hours``, ``time_zone``,
+    ``extension``): from its attributes of the Continuum taxonomy, else from the
+    ``continuum`` object of older exports. A stage another taxonomy's term maps to
+    (``taxonomy.stage_from_term``) is under ``mapped_stage``."""
     value = record.get(CONTINUUM)
     if value is None:
-        return {}
-    if not isinstance(value, dict):
+        value = {}
+    elif not isinstance(value, dict):
         raise RecordError(f"{where}.{CONTINUUM}: must be an object")
-    return value
+    attributes = record.get("attributes")
+    if attributes is None:
+        return value
+    if not isinstance(attributes, list) or not all(isinstance(a, dict) for a in attributes):
+        raise RecordError(f"{where}.attributes: must be a list of objects")
+    found: dict[str, Any] = dict(value)
+    table: dict[str, str] | None = None
+    for index, item in enumerate(attributes):
+        here = f"{where}.attributes[{index}]"
+        term = item.get("taxonomy_term") if isinstance(item.get("taxonomy_term"), dict) else {}
+        term_id = item.get("taxonomy_term_id") or term.get("id")
+        ours = TERMS_BY_ID.get(str(term_id)) if term_id is not None else None
+        if ours is None:
+            if term and "mapped_stage" not in found:
+                table = stage_terms() if table is None else table
+                mapped = stage_from_term(term, table)
+                if mapped is not None:
+                    found["mapped_stage"] = mapped
+            continue
+        given = item.get("value")
+        if given is not None and not isinstance(given, str):
+            raise RecordError(f"{here}.value: must be a string")
+        if ours.parent == "stage":
+            found["stage"] = ours.code.split(".", 1)[1]
+        elif ours.parent == "organization_kind":
+            found["kind"] = ours.code.split(".", 1)[1]
+        elif ours.code == "accepting_referrals":
+            if given not in ("true", "false"):
+                raise RecordError(f"{here}.value: accepting_referrals is true or false")
+            found["accepting_referrals"] = given == "true"
+            # Continuum's own records always say it; then a missing count means "not tracked".
+            found.setdefault("capacity_available", None)
+        elif ours.code in ("capacity_available", "referral_sla_hours"):
+            if given is None or not given.isdigit():
+                raise RecordError(f"{here}.value: {ours.code} is a whole number")
+            found[ours.code] = int(given)
+        elif ours.code == "time_zone":
+            found["time_zone"] = given or ""
+        elif ours.code == "phone_extension":
+            found["extension"] = given or ""
+    return found
 
 
 def _reason(error: Exception) -> str:

@@ -492,3 +492,21 @@ def test_a_resolved_item_leaves_the_board_until_its_target_changes(world, api_cl
         full.save()
     back = board(api_client, world.coordinator, world.task_force, now=NOW + timedelta(hours=2))
     assert "Beds" in {i["display_name"] for i in items_of(back, "no_capacity")}
+
+
+def test_services_without_a_stage_are_on_the_coordinators_board(api_client, client, world):
+    # given a service of the task force imported without a stage, and one outside it
+    imported = ServiceFactory(organization=world.clinic, name="Imported drop-in", stage="")
+    ServiceFactory(organization=world.outsider_org, name="Elsewhere, no stage", stage="")
+
+    # when the coordinator reads the board, through the API and on the page
+    items = items_of(board(api_client, world.coordinator, world.task_force), "unclassified")
+    client.force_login(world.coordinator)
+    page = client.get("/board/", {"task_force": world.task_force.pk}).content.decode()
+
+    # then only the task force's service is there, as a service item
+    assert [(i["target_type"], i["target_id"], i["status"]) for i in items] == [
+        ("service", str(imported.pk), "unclassified")
+    ]
+    assert "Service without a stage (not offered for referrals)" in page
+    assert "Imported drop-in" in page and "Elsewhere, no stage" not in page

@@ -12,7 +12,12 @@ from fhir.resources.R4B.bundle import Bundle
 from audit.models import AuditEvent
 from referral.models import Notification, Referral, ReferralEvent
 from referral.services.referrals import referral_transition
-from tests.factories import consent_create_for, person_create_for, referral_sent
+from tests.factories import (
+    ServiceFactory,
+    consent_create_for,
+    person_create_for,
+    referral_sent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +69,7 @@ def test_officer_refers_and_the_provider_works_the_inbox(client_for, world):
     events = officer.get(f"/api/v1/referrals/{referral_id}/events/").json()
     assert [e["to_status"] for e in events] == ["sent", "accepted", "engaged", "completed"]
     messages = [n["message"] for n in officer.get("/api/v1/notifications/").json()["results"]]
-    assert "Your referral to Treatment is now completed." in messages
+    assert "Your referral to Treatment is now completed: successful." in messages
 
 
 def test_an_illegal_transition_is_409_and_changes_nothing(client_for, world):
@@ -202,7 +207,7 @@ def test_fhir_bundle_is_valid_r4b_and_identity_only_as_permitted(client_for, wor
     assert response.status_code == 200
     data = response.json()
     bundle = Bundle.model_validate(data)
-    service_request, task = (entry.resource for entry in bundle.entry)
+    service_request, task = (entry.resource for entry in bundle.entry[:2])
     assert service_request.__resource_type__ == "ServiceRequest"
     assert task.__resource_type__ == "Task"
     assert task.status == "rejected"
@@ -210,15 +215,15 @@ def test_fhir_bundle_is_valid_r4b_and_identity_only_as_permitted(client_for, wor
     assert task.statusReason.text == "No capacity"
     assert task.statusReason.coding[0].code == "no_capacity"
     assert "Full" not in response.content.decode()
-    contained = data["entry"][0]["resource"].get("contained", [])
+    patients = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Patient"]
     if reader == "coordinator":
-        assert contained == []
+        assert patients == []
         assert "Kowalski" not in response.content.decode()
         assert AuditEvent.objects.filter(action="read").count() == before
     else:
         # the officer's organisation recorded the person; the clinic holds a consent
-        assert contained[0]["name"][0]["family"] == "Kowalski"
-        assert contained[0]["birthDate"] == "1990-04-01"
+        assert patients[0]["name"][0]["family"] == "Kowalski"
+        assert patients[0]["birthDate"] == "1990-04-01"
         assert AuditEvent.objects.filter(action="read").count() == before + 1
 
 
@@ -326,3 +331,19 @@ def test_the_same_move_by_someone_else_or_a_different_illegal_move_stays_409(cli
     assert declined.status_code == 409
     assert Referral.objects.get(pk=referral_id).status == "accepted"
     assert ReferralEvent.objects.filter(referral_id=referral_id).count() == 2
+
+
+def test_a_referral_to_an_unclassified_service_is_a_400_naming_it(client_for, world):
+    # given a service imported without a stage, accepting referrals
+    unclassified = ServiceFactory(organization=world.clinic, name="Imported", stage="")
+    before = (Referral.objects.count(), AuditEvent.objects.count())
+
+    # when the officer refers someone to it
+    response = create(client_for(world.officer), world, to_service=str(unclassified.pk))
+
+    # then it is refused with its own code, and nothing is written
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "service_unclassified"
+    assert "to_service" in body["errors"]
+    assert (Referral.objects.count(), AuditEvent.objects.count()) == before

@@ -215,6 +215,27 @@ def test_a_service_outside_the_task_force_cannot_be_chosen(client, world):
     assert not Referral.objects.exists()
 
 
+def test_an_unclassified_service_is_not_offered_and_cannot_be_chosen(client, world):
+    from tests.factories import ServiceFactory
+
+    # given a service of the task force imported without a stage
+    unclassified = ServiceFactory(organization=world.clinic, name="Imported drop-in", stage="")
+    client.force_login(world.officer)
+
+    # when / then it is not offered, and a form naming it is refused
+    assert "Imported drop-in" not in client.get("/referrals/new/").content.decode()
+    response = client.post(
+        "/referrals/new/",
+        {
+            "client_uuid": "6f0c1b9e-3f59-4a9e-9a33-1c8d4f1e2a12",
+            "to_service": str(unclassified.pk),
+            "pathway": "self_referral",
+        },
+    )
+    assert response.status_code == 400
+    assert not Referral.objects.exists()
+
+
 def test_bad_list_parameters_are_404_and_anonymous_users_sign_in(client, world):
     assert client.get("/referrals/").status_code == 302
     client.force_login(world.provider)

@@ -505,6 +505,6 @@ def test_a_patch_with_an_incomplete_schedule_is_a_400_and_changes_nothing(clinic
 
 def test_an_hsds_page_far_past_the_end_is_empty(volunteer):
     # found by schemathesis: an OFFSET beyond SQLite's integers was a 500
-    response = volunteer.get("/api/v1/hsds/", {"page": 2**62, "per_page": 50})
+    response = volunteer.get("/api/v1/hsds/services/", {"page": 2**62, "per_page": 50})
     assert response.status_code == 200
     assert response.json()["contents"] == [] and response.json()["empty"] is True

@@ -8,7 +8,7 @@ import functools
 import json
 import shutil
 import uuid
-from datetime import date, time
+from datetime import time
 from io import StringIO
 from pathlib import Path
 
@@ -24,9 +24,10 @@ from django.test.utils import CaptureQueriesContext
 from jsonschema import Draft202012Validator, FormatChecker
 from rest_framework.test import APIClient
 
+from audit.models import AuditEvent
 from services_directory.hsds.exporter import hsds_export
 from services_directory.hsds.importer import hsds_import
-from services_directory.hsds.mapping import service_to_hsds
+from services_directory.hsds.mapping import service_to_hsds, utc_offset_hours
 from services_directory.models import (
     Language,
     Location,
@@ -41,11 +42,11 @@ from services_directory.models import (
 from services_directory.services import (
     WeeklyHours,
     location_create,
-    opening_hours_rebuild,
     organization_create,
     service_create,
     task_force_create,
 )
+from tests.services_directory.hsds_world import build_directory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ SHARED = Path(settings.BASE_DIR).parent / "shared" / "hsds"
 EXAMPLE_ORGANIZATION_ID = "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
 EXAMPLE_SERVICE_ID = "ac148810-d857-441c-9679-408f346de14b"
 EXAMPLE_BAD_LOCATION_ID = "3a19ff88-4620-4d17-9830-ac1d859eb5d5"  # latitude 100
-HSDS_URL = "/api/v1/hsds/"
+HSDS_URL = "/api/v1/hsds/services/"
 
 
 @pytest.fixture
@@ -103,6 +104,16 @@ def read_export(folder: Path) -> tuple[list[dict], list[dict]]:
     )
 
 
+def attribute_values(record: dict) -> dict[str, str | None]:
+    """A record's Continuum attributes: term code -> value."""
+    values = {}
+    for item in record["attributes"]:
+        assert item["link_id"] == record["id"]
+        assert item["taxonomy_term_id"] == item["taxonomy_term"]["id"]
+        values[item["taxonomy_term"]["code"]] = item.get("value")
+    return values
+
+
 def flush_directory() -> None:
     for model in (OpeningHours, Schedule, Language, Phone, ServiceAtLocation, Service, Location):
         model.objects.all().delete()
@@ -139,116 +150,7 @@ def admin():
 
 @pytest.fixture
 def directory(admin):
-    """A small task force: outreach and treatment, night hours past midnight, languages,
-    phones on every kind of parent, a monthly schedule, a location without an address."""
-    outreach = organization_create(
-        name="Red Cross Berlin",
-        kind="red_cross",
-        description="Street outreach and naloxone.",
-        email="outreach@example.org",
-        website="https://example.org/outreach",
-        year_incorporated=1921,
-    )
-    clinic = organization_create(
-        name="Klinik Nord",
-        kind="treatment",
-        description="Opioid substitution treatment.",
-        legal_status="gGmbH",
-        parent_organization=outreach,
-    )
-    task_force_create(
-        name="Berlin", area="Berlin", time_zone="Europe/Berlin", organizations=[outreach, clinic]
-    )
-    Phone.objects.create(
-        organization=outreach, number="+49 30 1234567", type="voice", extension="12"
-    )
-    hotline = Phone.objects.create(organization=clinic, number="+49 30 7654321", extension="012")
-    Language.objects.create(phone=hotline, code="tr", name="Turkish", note="Mornings")
-    drop_in = location_create(
-        actor=admin,
-        organization=outreach,
-        data={
-            "name": "Drop-in Mitte",
-            "latitude": 52.5208,
-            "longitude": 13.4094,
-            "time_zone": "Europe/Berlin",
-            "url": "https://example.org/mitte",
-            "address_1": "Torstraße 1",
-            "city": "Berlin",
-            "postal_code": "10119",
-            "country": "DE",
-        },
-        schedules=[
-            WeeklyHours(byday="FR,SA", opens_at=time(22), closes_at=time(4), description="Night")
-        ],
-    )
-    Language.objects.create(location=drop_in, code="ar", name="Arabic")
-    Phone.objects.create(location=drop_in, number="+49 30 555 0101", type="text")
-    ward = location_create(
-        actor=admin,
-        organization=clinic,
-        data={
-            "name": "Ward 3",
-            "latitude": -33.8688,
-            "longitude": 151.2093,
-            "time_zone": "Australia/Sydney",
-            "location_type": "physical",
-        },
-    )
-    night = service_create(
-        actor=admin,
-        organization=outreach,
-        data={
-            "name": "Night outreach",
-            "stage": "outreach",
-            "capacity_available": 3,
-            "url": "https://example.org/night",
-            "email": "night@example.org",
-            "minimum_age": 16,
-            "eligibility_description": "Anyone using drugs in Mitte.",
-        },
-        location_ids=[drop_in.pk],
-        languages=["de", "ar"],
-        phones=[{"number": "+49 30 999", "type": "cell", "description": "Team phone"}],
-        schedules=[WeeklyHours(byday="SU", opens_at=time(20, 30), closes_at=time(2))],
-    )
-    place = ServiceAtLocation.objects.get(service=night)
-    place.description = "Outreach starts at the drop-in."
-    place.save()
-    Schedule.objects.create(
-        service_at_location=place, byday="MO", opens_at=time(23), closes_at=time(1, 15)
-    )
-    Phone.objects.create(service_at_location=place, number="+49 30 555 0102")
-    treatment = service_create(
-        actor=admin,
-        organization=clinic,
-        data={
-            "name": "Opioid substitution",
-            "stage": "treatment",
-            "status": "temporarily closed",
-            "accepting_referrals": False,
-            "referral_sla_hours": 24,
-        },
-        location_ids=[ward.pk],
-        languages=["en"],
-    )
-    peer = service_create(
-        actor=admin,
-        organization=clinic,
-        data={"name": "Peer recovery group", "stage": "recovery", "capacity_available": 0},
-    )
-    Schedule.objects.create(
-        service=peer,
-        freq="MONTHLY",
-        byday="1MO",
-        opens_at=time(18),
-        closes_at=time(20),
-        valid_from=date(2025, 1, 1),
-        valid_to=date(2026, 12, 31),
-        notes="First Monday of the month",
-    )
-    opening_hours_rebuild(service_ids=[night.pk, treatment.pk, peer.pk])
-    return {"outreach": outreach, "clinic": clinic, "night": night, "drop_in": drop_in}
+    return build_directory(admin)
 
 
 # --- the specification's examples ------------------------------------------------------------
@@ -305,32 +207,83 @@ def test_shared_examples_reimport_changes_nothing(shared, tmp_path):
     assert {m.__name__: m.objects.count() for m in (Phone, Language, Schedule)} == rows
 
 
-def test_records_missing_kind_or_stage_without_defaults_are_bad(shared):
-    # given no --default-kind and no --default-stage
+def test_a_stock_feed_without_a_stage_imports_its_services_unclassified_and_searchable(
+    shared, client
+):
+    # given the specification's own service example: no Continuum stage, no kind, and a
+    # taxonomy term Continuum does not know
+
+    # when it is imported without defaults
+    report = hsds_import(path=shared / "examples" / "service_full.json")
+
+    # then the service is imported unclassified, only its bad location is reported
+    assert report.errors == [
+        ("location", EXAMPLE_BAD_LOCATION_ID, "location.latitude: 100 is outside -90..90")
+    ]
+    assert report.unclassified == [EXAMPLE_SERVICE_ID]
+    assert "1 service(s) unclassified (no stage)" in report.summary()
+    service = Service.objects.get(pk=EXAMPLE_SERVICE_ID)
+    assert (service.stage, service.classified, service.organization.kind) == ("", False, "")
+    # and it is listed by a search of the directory and of the HSDS API, without a stage
+    found = client.get("/api/v1/services/", {"q": service.name[:6]}).json()["results"]
+    assert [row["id"] for row in found] == [EXAMPLE_SERVICE_ID]
+    hsds = client.get(HSDS_URL, {"search": service.name[:6]}).json()
+    assert [row["id"] for row in hsds["contents"]] == [EXAMPLE_SERVICE_ID]
+    codes = [a["taxonomy_term"]["code"] for a in hsds["contents"][0]["attributes"]]
+    assert not [code for code in codes if code.startswith("stage")]
+
+
+@pytest.mark.parametrize(
+    ("term", "stage"),
+    [
+        (
+            {"code": "RX-8450.8000", "name": "Residential treatment", "taxonomy": "AIRS"},
+            "treatment",
+        ),
+        ({"code": "x", "name": "Harm Reduction", "taxonomy": "Open Eligibility"}, "harm_reduction"),
+        ({"code": "local-42", "name": "Night bus", "taxonomy": "Our own"}, "outreach"),
+    ],
+)
+def test_a_taxonomy_term_maps_a_stock_service_to_a_stage(shared, tmp_path, settings, term, stage):
+    # given a stock service whose attribute names a term of another taxonomy, and the
+    # operator's own addition to the mapping table
+    settings.CONTINUUM_HSDS_STAGE_TERMS = {"local-42": "outreach"}
+    record = json.loads((shared / "examples" / "service_full.json").read_text())
+    record["attributes"][0]["taxonomy_term"].update(term)
+    (tmp_path / "services.json").write_text(json.dumps([record]))
 
     # when
-    organization_report = hsds_import(path=shared / "examples" / "organization_full.json")
-    service_report = hsds_import(path=shared / "examples" / "service_full.json")
-    kindless_report = hsds_import(
-        path=shared / "examples" / "service_full.json", default_stage="screening"
-    )
+    report = hsds_import(path=tmp_path, default_stage="screening")
+
+    # then the term wins over the default, and the service is classified
+    assert report.unclassified == []
+    assert Service.objects.get(pk=EXAMPLE_SERVICE_ID).stage == stage
+
+
+def test_default_stage_applies_when_no_term_maps(shared):
+    # given / when
+    report = hsds_import(path=shared / "examples" / "service_full.json", default_stage="recovery")
 
     # then
-    assert organization_report.errors == [
-        ("organization", EXAMPLE_ORGANIZATION_ID, "no continuum.kind and no --default-kind")
-    ]
-    assert service_report.errors == [
-        ("service", EXAMPLE_SERVICE_ID, "no continuum.stage and no --default-stage")
-    ]
-    assert kindless_report.errors == [
-        (
-            "service",
-            EXAMPLE_SERVICE_ID,
-            "service.organization: no continuum.kind and no --default-kind",
-        )
-    ]
-    assert not Organization.objects.exists()
-    assert not Service.objects.exists()
+    assert report.unclassified == []
+    assert Service.objects.get(pk=EXAMPLE_SERVICE_ID).stage == "recovery"
+
+
+def test_dry_run_reports_and_changes_nothing(shared, directory, tmp_path):
+    # given an export, the directory emptied
+    hsds_export(path=tmp_path)
+    flush_directory()
+    audit_count = AuditEvent.objects.count()
+
+    # when it is imported as a dry run, through the command
+    out, err = StringIO(), StringIO()
+    call_command("import_hsds", str(tmp_path), "--dry-run", "--progress", stdout=out, stderr=err)
+
+    # then it says what would happen, shows progress, and nothing is written
+    assert "dry run, nothing written: would be 5 created, 0 updated" in out.getvalue()
+    assert "importing: 5/5 records (100%)" in err.getvalue()
+    assert not Service.objects.exists() and not Organization.objects.exists()
+    assert AuditEvent.objects.count() == audit_count
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -352,20 +305,30 @@ def test_every_exported_record_is_valid_hsds(shared, directory, tmp_path):
         assert_valid("service", record)
     assert [r["id"] for r in services] == sorted(r["id"] for r in services)
     night = next(r for r in services if r["name"] == "Night outreach")
-    assert night["continuum"] == {
-        "stage": "outreach",
-        "accepting_referrals": True,
-        "capacity_available": 3,
-        "referral_sla_hours": 48,
+    assert '"continuum":' not in json.dumps(services) + json.dumps(organizations)
+    assert attribute_values(night) == {
+        "stage.outreach": None,
+        "accepting_referrals": "true",
+        "capacity_available": "3",
+        "referral_sla_hours": "48",
     }
+    assert night["last_modified"].endswith("Z")
     location = night["service_at_locations"][0]["location"]
-    assert location["continuum"] == {"time_zone": "Europe/Berlin"}
-    assert "timezone" not in json.dumps(services)
+    assert attribute_values(location) == {"time_zone": "Europe/Berlin"}
     assert location["addresses"][0]["address_type"] == "physical"
-    assert location["schedules"][0]["closes_at"] == "04:00:00"
+    # Berlin hours with Berlin's offset on the day of the export, and the zone itself
+    offset = utc_offset_hours("Europe/Berlin")
+    assert offset in (1, 2)
+    night_hours = location["schedules"][0]
+    assert night_hours["timezone"] == offset
+    assert night_hours["closes_at"] == f"04:00:00+0{offset}:00"
+    assert attribute_values(night_hours) == {"time_zone": "Europe/Berlin"}
+    sydney = next(r for r in services if r["name"] == "Opioid substitution")
+    assert attribute_values(sydney)["accepting_referrals"] == "false"
     clinic = next(r for r in organizations if r["name"] == "Klinik Nord")
+    assert attribute_values(clinic) == {"organization_kind.treatment": None}
     assert clinic["parent_organization_id"] == str(directory["outreach"].pk)
-    assert clinic["phones"][0]["continuum"] == {"extension": "012"}
+    assert attribute_values(clinic["phones"][0]) == {"phone_extension": "012"}
     assert "extension" not in clinic["phones"][0]
     ward = clinic["locations"][0]
     assert ward["addresses"] == [] and "url" not in ward
@@ -377,8 +340,16 @@ def test_export_import_export_is_exact(shared, directory, tmp_path):
     hours = located_opening_hours()
     flush_directory()
 
-    # when the export is imported and exported again
+    # when the export is imported and exported again (into a directory with the same task
+    # force: task forces are not HSDS, and the hours of a service without a place are kept
+    # in its task force's zone)
     report = hsds_import(path=tmp_path / "first")
+    task_force_create(
+        name="Berlin",
+        area="Berlin",
+        time_zone="Europe/Berlin",
+        organizations=list(Organization.objects.all()),
+    )
     hsds_export(path=tmp_path / "second")
 
     # then
@@ -409,7 +380,9 @@ def test_collections_in_a_record_replace_the_stored_ones(directory, tmp_path):
     record = service_to_hsds(Service.objects.get(pk=directory["night"].pk))
     record["phones"] = []
     record["service_at_locations"] = []
-    record["continuum"]["capacity_available"] = None
+    record["attributes"] = [
+        a for a in record["attributes"] if a["taxonomy_term"]["code"] != "capacity_available"
+    ]
     (tmp_path / "services.json").write_text(json.dumps([record]))
 
     # when
@@ -544,7 +517,7 @@ def test_hsds_api_returns_a_page_of_valid_service_records(shared, directory, cli
     # given the directory
 
     # when
-    response = client.get(HSDS_URL, {"page": 2, "per_page": 2})
+    response = client.get(HSDS_URL, {"page": 2, "per_page": 2, "full": "true"})
 
     # then
     assert response.status_code == 200
@@ -570,7 +543,7 @@ def test_hsds_api_page_matches_the_export(directory, client, tmp_path):
     _, services = read_export(tmp_path)
 
     # when
-    response = client.get(HSDS_URL, {"per_page": 100})
+    response = client.get(HSDS_URL, {"per_page": 100, "full": "true"})
 
     # then
     assert response.json()["contents"] == services
@@ -636,13 +609,13 @@ def test_hsds_api_query_count_does_not_grow_with_the_page(admin, client):
     for number in range(2):
         _fully_nested_service(admin, organization, number)
     with CaptureQueriesContext(connection) as two:
-        assert client.get(HSDS_URL, {"per_page": 100}).json()["size"] == 2
+        assert client.get(HSDS_URL, {"per_page": 100, "full": "true"}).json()["size"] == 2
     for number in range(2, 5):
         _fully_nested_service(admin, organization, number)
 
     # when
     with CaptureQueriesContext(connection) as five:
-        response = client.get(HSDS_URL, {"per_page": 100})
+        response = client.get(HSDS_URL, {"per_page": 100, "full": "true"})
 
     # then
     assert response.json()["size"] == 5

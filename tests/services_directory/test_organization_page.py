@@ -77,3 +77,36 @@ def test_only_org_admins_see_the_page(client, world):
     for user in (world.provider, world.coordinator, world.officer):
         client.force_login(user)
         assert client.get("/organization/").status_code == 404
+
+
+def test_services_without_a_stage_are_on_the_org_admins_to_do_list_until_classified(
+    client, world, admin
+):
+    from services_directory.models import Service
+    from tests.factories import ServiceFactory
+
+    # given a service of the clinic imported without a stage, and one of another organisation
+    imported = ServiceFactory(organization=world.clinic, name="Imported drop-in", stage="")
+    ServiceFactory(organization=world.police, name="Not ours", stage="")
+    client.force_login(admin)
+
+    # when the org admin opens the page
+    page = client.get("/organization/").content.decode()
+
+    # then the service is on the to-do list with a stage to choose, the other is not
+    assert "To do: services without a stage" in page
+    assert "Stage of Imported drop-in" in page and "Not ours" not in page
+
+    # when no stage is chosen, then the page says so and nothing changes
+    refused = client.post("/organization/", {"action": "classify", "service": imported.pk})
+    assert refused.status_code == 400
+    assert 'href="#o-stage"' in refused.content.decode()
+    assert Service.objects.get(pk=imported.pk).stage == ""
+
+    # when a stage is chosen, then it is saved and the to-do list is empty
+    saved = client.post(
+        "/organization/", {"action": "classify", "service": imported.pk, "stage": "treatment"}
+    )
+    assert saved.status_code == 302
+    assert Service.objects.get(pk=imported.pk).stage == "treatment"
+    assert "To do: services without a stage" not in client.get("/organization/").content.decode()

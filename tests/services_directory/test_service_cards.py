@@ -14,6 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from services_directory.api.serializers import ServiceOutput
 from services_directory.hsds.exporter import hsds_export
 from services_directory.hsds.importer import hsds_import
+from services_directory.hsds.taxonomy import attribute
 from services_directory.models import OpeningHours, Role, Stage
 from services_directory.selectors import ServiceFilters, service_cards, service_get, service_list
 from services_directory.services import WeeklyHours, service_update
@@ -172,7 +173,9 @@ def test_a_stage_change_through_an_hsds_import_moves_the_open_search(open_servic
     services_file = tmp_path / "services.json"
     records = json.loads(services_file.read_text())
     (record,) = (r for r in records if r["id"] == str(open_service.pk))
-    record["continuum"]["stage"] = "recovery"
+    record["attributes"] = [
+        a for a in record["attributes"] if not a["taxonomy_term"]["code"].startswith("stage.")
+    ] + [attribute(code="stage.recovery", link_entity="service", link_id=open_service.pk)]
     services_file.write_text(json.dumps(records))
     # when
     report = hsds_import(path=tmp_path)
