@@ -14,6 +14,7 @@ from tests.browser import check_page, press, wait_for_page
 @pytest.mark.django_db(transaction=True)
 def test_the_main_forms_work_with_scripts_off(browser_without_scripts, live_server, world):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser = browser_without_scripts
 
@@ -57,8 +58,8 @@ def test_the_main_forms_work_with_scripts_off(browser_without_scripts, live_serv
     fill("c-place", "Central station")
     click("label[for='c-offered-naloxone']")
     click("button.contact-save")
+    WebDriverWait(browser, 30).until(lambda _b: "Contact saved." in main_text())
     arrived("/contacts/new/")
-    assert "Contact saved." in main_text()
     assert Contact.objects.get().place == "Central station"
 
     # records a person (the names behind a <details>, which opens without scripts)
@@ -69,6 +70,7 @@ def test_the_main_forms_work_with_scripts_off(browser_without_scripts, live_serv
     fill("p-given-name", "Ana")
     fill("p-family-name", "Silva")
     button("Record person")
+    WebDriverWait(browser, 30).until(lambda _b: Person.objects.exists())
     arrived("/people/")
     person = Person.objects.get()
     assert "Silva" in main_text()
@@ -86,6 +88,7 @@ def test_the_main_forms_work_with_scripts_off(browser_without_scripts, live_serv
     fill("c-purpose", "Treatment and follow-up.")
     click("label[for='c-method']")
     button("Record consent")
+    WebDriverWait(browser, 30).until(lambda _b: Consent.objects.filter(person=person).exists())
     arrived(f"/people/{person.pk}/")
     assert Consent.objects.filter(person=person).count() == 1
 
@@ -100,6 +103,7 @@ def test_the_main_forms_work_with_scripts_off(browser_without_scripts, live_serv
     arrived("/referrals/new/")
     assert "Check your answers" in browser.find_element(By.TAG_NAME, "h1").text
     button("Send named referral")
+    WebDriverWait(browser, 30).until(lambda _b: Referral.objects.exists())
     referral = Referral.objects.get()
     arrived(f"/referrals/{referral.pk}/")
     assert referral.identified and "Referral sent, named" in main_text()
@@ -110,10 +114,14 @@ def test_the_main_forms_work_with_scripts_off(browser_without_scripts, live_serv
     arrived(f"/referrals/{referral.pk}/")
     fill("note-text", "Called ahead.")
     button("Save note")
+    WebDriverWait(browser, 30).until(lambda _b: ReferralNote.objects.exists())
     arrived(f"/referrals/{referral.pk}/")
     assert ReferralNote.objects.filter(referral=referral).count() == 1
     assert "Called ahead." in main_text()
     button("Accept")
+    WebDriverWait(browser, 30).until(
+        lambda _b: Referral.objects.filter(status=ReferralStatus.ACCEPTED).exists()
+    )
     arrived(f"/referrals/{referral.pk}/")
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.ACCEPTED

@@ -21,6 +21,7 @@ def _button(browser, text):
 @pytest.mark.parametrize("size", SIZES)
 def test_the_coordinator_plans_a_conference_from_the_board(browser, live_server, world, size):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     set_size(browser, *size)
     sign_in(browser, live_server.url, world.coordinator.username, "/")
@@ -35,6 +36,8 @@ def test_the_coordinator_plans_a_conference_from_the_board(browser, live_server,
     wait_for_page(browser, "/conferences/")
     check_page(browser)
     _button(browser, "Add to agenda")  # the first board item: the full service
+    # the URL stays /conferences/<id>/: wait for the item rather than for the page
+    WebDriverWait(browser, 30).until(lambda _b: AgendaItem.objects.exists())
     wait_for_page(browser, "/conferences/")
     assert "Full house" in AgendaItem.objects.get().title
     browser.find_element(By.PARTIAL_LINK_TEXT, "Print the agenda").click()
