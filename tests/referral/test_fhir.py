@@ -668,6 +668,17 @@ def test_an_open_referral_task_is_owned_by_its_task_force_until_a_service_takes_
         assert body["type"][0]["coding"][1] == mapping.COORDINATION_PLATFORM
         owned = client.get("/fhir/Task", {"owner": hub}, HTTP_ACCEPT=FHIR).json()
         assert [e["resource"]["id"] for e in owned["entry"]] == [str(referral.pk)]
+        # the export Bundle holds the task force, so the owner resolves inside it
+        bundle = client.get(f"/api/v1/referrals/{referral.pk}/fhir/", HTTP_ACCEPT=FHIR).json()
+        validate(bundle)
+        full_urls = {entry["fullUrl"] for entry in bundle["entry"]}
+        assert f"{BASE}{hub}" in full_urls
+        assert "Patient" not in {entry["resource"]["resourceType"] for entry in bundle["entry"]}
+        for entry in bundle["entry"]:
+            validate(entry["resource"])
+            assert_profile(entry["resource"])
+            for reference in references(entry["resource"]):
+                assert f"{BASE}{reference}" in full_urls, reference
     for user in (world.outsider, far_worker):
         client = client_for(user)
         assert client.get(f"/fhir/{hub}").status_code == 404
