@@ -223,11 +223,17 @@ class _ReferralSearch(FhirView):
                         "_id takes ids.", errors={"_id": [f"Not an id: {item}."]}
                     ) from None
         after, before = _instant_bounds(params.getlist("_lastUpdated"))
+        owner_task_force = None
+        if owner_values:
+            tail = owner_values[-1].rstrip("/").rsplit("/", 2)
+            if len(tail) == 1 or tail[-2] == "Organization":
+                owner_task_force = selectors.task_force_pk(tail[-1])
         filters = selectors.TaskFilters(
             referral_statuses=tuple(statuses),
             owner=_reference_id(owner_values[-1], "Organization", "owner")
-            if owner_values
+            if owner_values and owner_task_force is None
             else None,
+            owner_task_force=owner_task_force,
             requester=(
                 _reference_id(requester_values[-1], "Organization", "requester")
                 if requester_values
@@ -439,7 +445,9 @@ class ConsentDetailApi(FhirView):
 
 class OrganizationDetailApi(FhirView):
     def get(self, request, organization_id):
-        return self.render(selectors.organization_read(organization_id=organization_id))
+        return self.render(
+            selectors.organization_read(user=request.user, organization_id=organization_id)
+        )
 
 
 class HealthcareServiceDetailApi(FhirView):
