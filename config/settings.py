@@ -192,6 +192,11 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = os.environ.get("CONTINUUM_TIME_ZONE", "UTC")
+
+# What ``manage.py seed_demo`` adds after the directory and the users (dotted paths of
+# functions taking no argument and returning how many rows they made): the apps above the
+# directory contribute their demo data without the directory importing them.
+CONTINUUM_DEMO_SEEDERS = ["coordination.demo.seed_demo_activity"]
 USE_I18N = True
 USE_TZ = True
 

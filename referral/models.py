@@ -384,6 +384,30 @@ class ReferralUserObjectPermission(UserObjectPermissionBase):
 
 class ReferralGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Referral, on_delete=models.CASCADE)
+    # The referral's creation time and status, copied onto its grants (``referral.permissions``
+    # writes them, ``referral_transition`` keeps the status) so that an organisation's list,
+    # newest first, and its list by status are each one range of an index below: the grant
+    # rows are the list, the page is read in order and stopped, and a count is an index range.
+    referral_created_at = models.DateTimeField()
+    referral_status = models.CharField(max_length=12)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        indexes = [
+            models.Index(
+                fields=["group", "permission", "-referral_created_at", "-content_object"],
+                name="referral_grant_newest_idx",
+            ),
+            models.Index(
+                fields=[
+                    "group",
+                    "permission",
+                    "referral_status",
+                    "-referral_created_at",
+                    "-content_object",
+                ],
+                name="referral_grant_status_idx",
+            ),
+        ]
 
 
 class ReferralEvent(models.Model):

@@ -5,7 +5,9 @@ they are deleted with their objects and checked with one indexed join."""
 from __future__ import annotations
 
 from django.contrib.auth.models import Permission
+from django.db import connections, router
 from django.db.models import Model
+from django.db.models.constants import OnConflict
 
 from referral.models import (
     Person,
@@ -38,29 +40,71 @@ def permission_cache_clear(**kwargs) -> None:
     _permission_ids.clear()
 
 
-def _grant(link_model, model, obj, grants: list[tuple[int, tuple[str, ...]]]) -> None:
-    """One INSERT for every (group, codenames) pair given."""
-    link_model.objects.bulk_create(
-        [
-            link_model(
-                group_id=group_id, permission_id=permission_id(model, code), content_object=obj
-            )
-            for group_id, codenames in grants
-            for code in codenames
-        ],
-        ignore_conflicts=True,
+def _grant(
+    link_model,
+    model,
+    obj,
+    grants: list[tuple[int, tuple[str, ...]]],
+    *,
+    new_object: bool = False,
+    **columns,
+) -> None:
+    """One plain INSERT for every (group, codenames) pair given, with ``columns`` on each row.
+
+    Written as SQL rather than ``bulk_create``: a referral's grants are part of every create,
+    and building the statement through the ORM cost more than running it. On an object made
+    in this transaction (``new_object``) no row can exist yet; otherwise rows already there
+    are left as they are."""
+    # A referral within one organisation grants it view_referral as sender and receiver: once.
+    pairs = dict.fromkeys(
+        (group_id, permission_id(model, code))
+        for group_id, codenames in grants
+        for code in codenames
     )
+    rows = [
+        {"group": group_id, "permission": permission, "content_object": obj.pk} | columns
+        for group_id, permission in pairs
+    ]
+    if not rows:
+        return
+    connection = connections[router.db_for_write(link_model)]
+    fields = [link_model._meta.get_field(name) for name in rows[0]]
+    on_conflict = None if new_object else OnConflict.IGNORE
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = " ".join(
+        [
+            connection.ops.insert_statement(on_conflict=on_conflict),
+            connection.ops.quote_name(link_model._meta.db_table),
+            "(" + ", ".join(connection.ops.quote_name(f.column) for f in fields) + ")",
+            "VALUES",
+            ", ".join([placeholders] * len(rows)),
+            connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or "",
+        ]
+    )
+    params = [
+        field.get_db_prep_save(row[field.name], connection) for row in rows for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def person_grant_owner(*, person: Person) -> None:
     _grant(
-        PersonGroupObjectPermission, Person, person, [(person.organization.group_id, PERSON_OWNER)]
+        PersonGroupObjectPermission,
+        Person,
+        person,
+        [(person.organization.group_id, PERSON_OWNER)],
+        new_object=True,
     )
 
 
-def referral_grant(*, referral: Referral) -> None:
+def referral_grant(*, referral: Referral, new_referral: bool = False) -> None:
     """The sender's organisation sees status and dates; the receiver's works the referral and
-    sees the person's pseudonym (identity only under consent, decided at read time)."""
+    sees the person's pseudonym (identity only under consent, decided at read time).
+
+    Each grant row carries the referral's ``created_at`` and ``status``: an organisation's
+    list is read newest first along its grant rows
+    (``referral.selectors.referrals.referral_list``)."""
     _grant(
         ReferralGroupObjectPermission,
         Referral,
@@ -69,6 +113,9 @@ def referral_grant(*, referral: Referral) -> None:
             (referral.sender_organization.group_id, REFERRAL_SENDER),
             (referral.receiving_organization.group_id, REFERRAL_RECEIVER),
         ],
+        new_object=new_referral,
+        referral_created_at=referral.created_at,
+        referral_status=referral.status,
     )
     if referral.person_id:
         _grant(
@@ -77,6 +124,14 @@ def referral_grant(*, referral: Referral) -> None:
             referral.person,
             [(referral.receiving_organization.group_id, PERSON_RECEIVER)],
         )
+
+
+def referral_grants_follow(*, referral: Referral) -> None:
+    """The referral's grant rows take its new status (``referral_transition`` calls this in
+    its transaction), so that a list by status stays one index range."""
+    ReferralGroupObjectPermission.objects.filter(content_object_id=referral.pk).update(
+        referral_status=referral.status
+    )
 
 
 def referral_offer_grant(*, referral: Referral, organizations) -> None:
@@ -88,6 +143,8 @@ def referral_offer_grant(*, referral: Referral, organizations) -> None:
         referral,
         [(referral.sender_organization.group_id, REFERRAL_SENDER)]
         + [(organization.group_id, REFERRAL_CANDIDATE) for organization in organizations],
+        referral_created_at=referral.created_at,
+        referral_status=referral.status,
     )
 
 

@@ -1,4 +1,4 @@
-// Continuum: the contact page's offline queue (see referral/web.py for the whole design).
+// Continuum: the contact page's offline queue (see referral/web/contacts.py for the design).
 // A contact is saved in this browser first and leaves the queue only once the API has
 // answered for it: created (201) or recognised as already uploaded (200). Anything else the
 // API refuses is kept apart, with the reason, until the volunteer discards it.
@@ -14,6 +14,7 @@
   const REJECTED = "continuum.contacts.rejected." + user;
   const BATCH = 500; // the API's largest batch
   const RETRY_MS = 30000;
+  const ONLINE_SETTLE_MS = 1000;
 
   const queueBox = document.getElementById("queue");
   const queueStatus = document.getElementById("queue-status");
@@ -116,7 +117,15 @@
     return parts.join("; ") || "refused (" + result.status + ")";
   }
 
+  // A page being left starts nothing: its answer would be lost. A connection that comes
+  // back is given a second to settle (and Chromium tells a page it is "online" again while
+  // it is being replaced).
+  let leaving = false;
+  window.addEventListener("pagehide", () => (leaving = true));
+  window.addEventListener("pageshow", () => (leaving = false));
+
   async function upload() {
+    if (leaving) return;
     if (uploading) return;
     const batch = load(QUEUE).slice(0, BATCH);
     if (batch.length === 0) {
@@ -178,6 +187,55 @@
     if (progressed && load(QUEUE).length > 0) upload();
   }
 
+  function freshForm() {
+    // a fresh form for the next contact; the pathway is usually the same
+    form.elements.client_uuid.value = newUuid();
+    form.elements.occurred_at.value = localNow();
+    form.elements.place.value = "";
+    form.elements.notes.value = "";
+    form.querySelectorAll("input[name=offered]").forEach((box) => (box.checked = false));
+  }
+
+  const notesProblem = document.getElementById("c-notes-offline");
+
+  function showNotesProblem(show) {
+    if (notesProblem) notesProblem.hidden = !show;
+  }
+
+  // Notes are free text that may name someone: they never go into the phone's storage. A
+  // contact with notes is uploaded at once, from memory; without a connection the form
+  // stays as it is and says so.
+  async function sendWithNotes(contact) {
+    let results = null;
+    try {
+      const response = await fetch(api, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify([contact]),
+      });
+      if (response.ok) results = await response.json();
+    } catch (error) {
+      results = null;
+    }
+    const result = results && results[0];
+    if (!result) {
+      showNotesProblem(true);
+      notesProblem.scrollIntoView();
+      return;
+    }
+    showNotesProblem(false);
+    if (result.status === 200 || result.status === 201) {
+      freshForm();
+      announce(form.dataset.savedText || gettext("Contact saved."));
+    } else {
+      const rejected = load(REJECTED);
+      rejected.push({ contact: Object.assign({}, contact, { notes: null }), reason: reasonOf(result) });
+      store(REJECTED, rejected);
+      render();
+    }
+  }
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -188,31 +246,28 @@
       place: (data.get("place") || "").trim(),
       pathway: data.get("pathway"),
       offered: data.getAll("offered"),
-      notes: notes || null,
+      notes: null,
     };
+    if (notes) {
+      sendWithNotes(Object.assign({}, contact, { notes: notes }));
+      return;
+    }
+    showNotesProblem(false);
     const queue = load(QUEUE);
     queue.push(contact);
     store(QUEUE, queue);
-    // a fresh form for the next contact; the pathway is usually the same
-    form.elements.client_uuid.value = newUuid();
-    form.elements.occurred_at.value = localNow();
-    form.elements.place.value = "";
-    form.elements.notes.value = "";
-    form.querySelectorAll("input[name=offered]").forEach((box) => (box.checked = false));
+    freshForm();
     announce(navigator.onLine ? gettext("Contact saved on this phone; uploading.") : gettext("Contact saved on this phone; it uploads when there is a connection."));
     render();
     upload();
   });
 
   uploadNow.addEventListener("click", () => upload());
-  window.addEventListener("online", () => upload());
+  window.addEventListener("online", () => setTimeout(upload, ONLINE_SETTLE_MS));
   setInterval(() => {
     if (load(QUEUE).length > 0) upload();
   }, RETRY_MS);
 
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/contacts/sw.js", { scope: "/contacts/" }).catch(() => {});
-  }
   // The page may come from the service worker's copy: never reuse its id or its time.
   form.elements.client_uuid.value = newUuid();
   form.elements.occurred_at.value = localNow();

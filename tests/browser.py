@@ -31,7 +31,7 @@ def _missing() -> str | None:
     return None
 
 
-def _chromium(profile_dir):
+def _chromium(profile_dir, *, scripts: bool = True):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -64,6 +64,11 @@ def _chromium(profile_dir):
     options.add_experimental_option(
         "mobileEmulation", {"deviceMetrics": {"width": WIDTH, "height": 800, "pixelRatio": 1}}
     )
+    if not scripts:
+        # the page's own scripts never run (the driver's still can, to measure the page)
+        options.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2}
+        )
     driver = Chromium(options=options, service=Service(CHROMEDRIVER))
     driver.origins = set()
     driver.set_page_load_timeout(30)
@@ -81,6 +86,12 @@ def _reset(driver) -> None:
     driver.origins.clear()
     driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
     driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+    # and the phone it was: online, 360 px wide (a test may have gone offline or to a laptop)
+    driver.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    set_size(driver, WIDTH, 800)
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +107,40 @@ def _shared_chromium(tmp_path_factory):
     holder = {"driver": _chromium(tmp_path_factory.mktemp("chromium") / "profile")}
     yield holder
     holder["driver"].quit()
+
+
+@pytest.fixture
+def browser_without_scripts(tmp_path):
+    """A second headless Chromium at 360 px in which pages' scripts are switched off, for
+    "the page works with scripts off where it is a form"; its own profile, for one test."""
+    from tests.conftest import services_required
+
+    missing = _missing()
+    if missing:
+        if services_required():
+            pytest.fail(f"the browser test is required in CI: {missing}")
+        pytest.skip(missing)
+    driver = _chromium(tmp_path / "profile-no-scripts", scripts=False)
+    driver.set_script_timeout(10)
+    yield driver
+    driver.quit()
+
+
+def press(driver, element) -> None:
+    """A real click (mouse down and up at the element's centre, through the DevTools
+    protocol), for pages without scripts: chromedriver's own click waits on a script timer
+    that never fires there."""
+    x, y = driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'});"
+        "const box = arguments[0].getBoundingClientRect();"
+        "return [box.x + box.width / 2, box.y + box.height / 2];",
+        element,
+    )
+    for kind in ("mousePressed", "mouseReleased"):
+        driver.execute_cdp_cmd(
+            "Input.dispatchMouseEvent",
+            {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1},
+        )
 
 
 def csp_violations(driver) -> list[str]:
@@ -174,14 +219,23 @@ return small;
 """
 
 
-def check_page(browser, *, width: int | None = None) -> None:
+def check_page(browser, *, width: int | None = None, axe: bool = True) -> None:
     """What every page of the browser tests must hold: no horizontal scrolling, axe-core
     (vendored from npm, injected from the repo's static files) finds no serious or critical
-    violation, and every touch target is at least 44 x 44 px."""
+    violation, and every touch target is at least 44 x 44 px. ``axe=False`` where pages run
+    no scripts: timers never fire there, so axe-core cannot (the same pages are checked
+    with scripts on)."""
     where = browser.current_url
     width = width or browser.execute_script("return window.innerWidth")
     scroll_width = browser.execute_script("return document.documentElement.scrollWidth")
     assert scroll_width <= width + TOLERANCE, f"{where}: {scroll_width}px wide at {width}px"
+    if axe:
+        _check_axe(browser, where)
+    small = browser.execute_script(_TARGETS_JS, TARGET)
+    assert small == [], f"{where}: touch targets under {TARGET}px: {small}"
+
+
+def _check_axe(browser, where: str) -> None:
     if not browser.execute_script("return typeof window.axe !== 'undefined'"):
         browser.execute_script(AXE.read_text())
     result = browser.execute_async_script(
@@ -192,8 +246,10 @@ def check_page(browser, *, width: int | None = None) -> None:
         ".catch(e => done(['axe failed: ' + e]));"
     )
     assert result == [], f"{where}: axe-core found {result}"
-    small = browser.execute_script(_TARGETS_JS, TARGET)
-    assert small == [], f"{where}: touch targets under {TARGET}px: {small}"
+
+
+# The two devices every main path is walked on: a phone in the street, a laptop at a desk.
+SIZES = [pytest.param((360, 740), id="360x740"), pytest.param((1280, 800), id="1280x800")]
 
 
 def set_size(browser, width: int, height: int) -> None:

@@ -9,7 +9,11 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.browser import _shared_chromium, browser  # noqa: F401 - fixtures for page tests
+from tests.browser import (  # noqa: F401 - fixtures for page tests
+    _shared_chromium,
+    browser,
+    browser_without_scripts,
+)
 
 
 def services_required() -> bool:

@@ -44,6 +44,15 @@ LOCAL_STAGE = f"{LOCAL}:stage"
 LOCAL_STATUS = f"{LOCAL}:referral-status"
 LOCAL_OUTCOME = f"{LOCAL}:outcome"
 LOCAL_ORGANIZATION_KIND = f"{LOCAL}:organization-kind"
+# A task force as the coordinating Organization (the IG's coordination platform) that owns
+# an open referral's Task until a service takes it: ``task-force-<pk>``, which no directory
+# id (a UUID) can be.
+TASK_FORCE_ID_PREFIX = "task-force-"
+COORDINATION_PLATFORM = {
+    "system": LOCAL_ORGANIZATION_KIND,
+    "code": "coordination_platform",
+    "display": "Coordination platform (task force)",
+}
 LOCAL_ERROR = f"{LOCAL}:error-code"
 EXT_PATHWAY = f"{LOCAL}:pathway"
 EXT_REDISCLOSURE = f"{LOCAL}:redisclosure-notice"
@@ -96,7 +105,7 @@ TASK_STATUS_TO_TRANSITION: dict[str, str] = {
     "completed": S.COMPLETED,
     "failed": S.DISENGAGED,
     "cancelled": S.WITHDRAWN,
-    "on-hold": S.WAITLISTED,  # needs expected_start, which a Task does not carry yet (400)
+    "on-hold": S.WAITLISTED,  # with the expected start as Task.restriction.period.start
 }
 TASK_STATUSES = (
     "draft",

@@ -18,7 +18,7 @@ from referral.fhir import mapping as m
 from referral.models import Consent, Person, Referral, ReferralStatus
 from referral.reasons import OUTCOMES, reason_label
 from referral.selectors.access import consent_active
-from services_directory.models import Location, Organization, Service, ServiceStatus
+from services_directory.models import Location, Organization, Service, ServiceStatus, TaskForce
 
 Resource = dict[str, Any]
 
@@ -163,12 +163,21 @@ def task(
             "Organization", referral.sender_organization_id, referral.sender_organization.name
         ),
     }
-    if referral.receiving_organization_id:  # a referral to a stage has no owner until taken
+    if referral.receiving_organization_id:
         resource["owner"] = ref(
             "Organization", referral.receiving_organization_id, referral.receiving_organization.name
         )
+    elif referral.task_force_id:
+        # A referral to a stage not taken yet: the task force that offers it owns it, as the
+        # IG's coordination platform owns a Task until a recipient takes the work.
+        resource["owner"] = ref(
+            "Organization", task_force_id(referral.task_force_id), referral.task_force.name
+        )
     if referral.parent_id and parent_visible:
         resource["partOf"] = [ref("Task", referral.parent_id)]
+    if referral.status == ReferralStatus.WAITLISTED and referral.expected_start:
+        # on hold until the service expects to start: when fulfilment is sought
+        resource["restriction"] = {"period": {"start": referral.expected_start.isoformat()}}
     reason = _status_reason(referral, status)
     if reason is not None:
         resource["statusReason"] = reason
@@ -323,6 +332,31 @@ def organization(item: Organization) -> Resource:
         resource["telecom"] = telecom
     if item.parent_organization_id:
         resource["partOf"] = ref("Organization", item.parent_organization_id)
+    return resource
+
+
+def task_force_id(pk: int) -> str:
+    return f"{m.TASK_FORCE_ID_PREFIX}{pk}"
+
+
+def task_force_organization(item: TaskForce) -> Resource:
+    """A task force as the coordinating Organization that owns the Tasks of the referrals it
+    offers to a stage until one of its services takes them."""
+    resource: Resource = {
+        "resourceType": "Organization",
+        "id": task_force_id(item.pk),
+        "identifier": [{"system": f"{m.LOCAL}:task-force", "value": str(item.pk)}],
+        "active": True,
+        "type": [
+            {
+                "coding": [_coding(m.ORGANIZATION_TYPE, "other"), dict(m.COORDINATION_PLATFORM)],
+                "text": m.COORDINATION_PLATFORM["display"],
+            }
+        ],
+        "name": item.name,
+    }
+    if item.area:
+        resource["address"] = [{"text": item.area}]
     return resource
 
 

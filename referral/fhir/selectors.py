@@ -24,7 +24,7 @@ from referral.selectors import referrals as referral_selectors
 from referral.selectors.access import membership_of, referral_visible_q
 from referral.selectors.consents import consent_get
 from referral.selectors.people import person_get, person_identity, person_identity_fields
-from services_directory.models import Location, Organization, Service
+from services_directory.models import Location, Organization, Service, TaskForce
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class TaskFilters:
 
     referral_statuses: tuple[str, ...] = ()
     owner: uuid.UUID | None = None
+    owner_task_force: int | None = None  # Organization/task-force-<pk>: its open offers
     requester: uuid.UUID | None = None
     updated_after: datetime | None = None  # inclusive bounds on meta.lastUpdated
     updated_before: datetime | None = None
@@ -51,6 +52,9 @@ def referral_search(*, user, filters: TaskFilters) -> QuerySet[Referral]:
         lookups["status__in"] = filters.referral_statuses
     if filters.owner:
         lookups["receiving_organization_id"] = filters.owner
+    if filters.owner_task_force is not None:
+        lookups["task_force_id"] = filters.owner_task_force
+        lookups["receiving_organization__isnull"] = True
     if filters.requester:
         lookups["sender_organization_id"] = filters.requester
     if filters.updated_after:
@@ -61,7 +65,9 @@ def referral_search(*, user, filters: TaskFilters) -> QuerySet[Referral]:
         lookups["pk__in"] = filters.ids
     return (
         Referral.objects.filter(referral_visible_q(user), **lookups)
-        .select_related("to_service", "sender_organization", "receiving_organization", "person")
+        .select_related(
+            "to_service", "sender_organization", "receiving_organization", "person", "task_force"
+        )
         .order_by("-status_changed_at", "-id")
     )
 
@@ -192,7 +198,32 @@ def consent_read(*, user, consent_id: uuid.UUID | str) -> dict[str, Any]:
     )
 
 
-def organization_read(*, organization_id: uuid.UUID | str) -> dict[str, Any]:
+def task_force_visible(*, user, task_force_id: int) -> bool:
+    """Whether ``Organization/task-force-<pk>`` answers this reader: a member of one of the
+    task force's organisations (its coordinators included)."""
+    org = _reader_organization_id(user)
+    return (
+        org is not None and TaskForce.objects.filter(pk=task_force_id, organizations=org).exists()
+    )
+
+
+def task_force_pk(organization_id: str) -> int | None:
+    """The task force an ``Organization`` id ``task-force-<pk>`` names, else None."""
+    rest = str(organization_id).removeprefix(m.TASK_FORCE_ID_PREFIX)
+    if rest == str(organization_id) or not rest.isdigit() or rest != str(int(rest)):
+        return None
+    return int(rest)
+
+
+def organization_read(*, user, organization_id: uuid.UUID | str) -> dict[str, Any]:
+    """A directory organisation (public, as in HSDS), or a task force as the coordinating
+    Organization that owns open referrals' Tasks: only for its members, else 404."""
+    wanted = task_force_pk(str(organization_id))
+    if wanted is not None:
+        item = TaskForce.objects.filter(pk=wanted).first()
+        if item is None or not task_force_visible(user=user, task_force_id=item.pk):
+            raise NotFound()
+        return build.task_force_organization(item)
     item = Organization.objects.filter(pk=_uuid(organization_id)).first()
     if item is None:
         raise NotFound()
@@ -250,6 +281,9 @@ def referral_bundle(*, user, referral: Referral, base: str) -> dict[str, Any]:
         pk__in={referral.sender_organization_id, referral.receiving_organization_id}
     ).order_by("name")
     resources.extend(build.organization(item) for item in organizations)
+    if referral.receiving_organization_id is None and referral.task_force_id:
+        # the Task's owner until a service takes it (its members read the bundle)
+        resources.append(build.task_force_organization(referral.task_force))
     if referral.to_service_id:  # a referral to a stage names no service until taken
         resources.append(healthcare_service_read(service_id=referral.to_service_id))
     if _consent_visible(referral, facts):

@@ -8,6 +8,7 @@ the 409 for an illegal move, the event row, the notifications.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import transaction
 
@@ -16,12 +17,17 @@ from audit.services import audit_record
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from referral.fhir import mapping as m
 from referral.fhir.subscriptions import endpoint_refusal
-from referral.models import FhirSubscription, FhirSubscriptionStatus, Referral
+from referral.models import FhirSubscription, FhirSubscriptionStatus, Referral, ReferralStatus
 from referral.selectors.access import membership_of
 from referral.services.referrals import referral_transition
 
 # The transition API's fields and the Task elements that carry them.
-TASK_ELEMENTS = {"to": "status", "reason_code": "statusReason", "outcome": "output"}
+TASK_ELEMENTS = {
+    "to": "status",
+    "reason_code": "statusReason",
+    "outcome": "output",
+    "expected_start": "restriction.period.start",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class TaskChange:
     status: str
     reason_code: str = ""
     outcome: str = ""
+    # on-hold (the waiting list): when the service expects to start, Task.restriction.period
+    expected_start: date | None = None
 
 
 def task_update(*, actor, referral: Referral, change: TaskChange) -> Referral:
@@ -59,6 +67,7 @@ def task_update(*, actor, referral: Referral, change: TaskChange) -> Referral:
             to=to,
             reason_code=change.reason_code,
             outcome=change.outcome,
+            expected_start=change.expected_start if to == ReferralStatus.WAITLISTED else None,
         )
     except DomainError as error:
         # The same error, naming the Task's elements instead of the API's fields.

@@ -223,11 +223,17 @@ class _ReferralSearch(FhirView):
                         "_id takes ids.", errors={"_id": [f"Not an id: {item}."]}
                     ) from None
         after, before = _instant_bounds(params.getlist("_lastUpdated"))
+        owner_task_force = None
+        if owner_values:
+            tail = owner_values[-1].rstrip("/").rsplit("/", 2)
+            if len(tail) == 1 or tail[-2] == "Organization":
+                owner_task_force = selectors.task_force_pk(tail[-1])
         filters = selectors.TaskFilters(
             referral_statuses=tuple(statuses),
             owner=_reference_id(owner_values[-1], "Organization", "owner")
-            if owner_values
+            if owner_values and owner_task_force is None
             else None,
+            owner_task_force=owner_task_force,
             requester=(
                 _reference_id(requester_values[-1], "Organization", "requester")
                 if requester_values
@@ -337,7 +343,27 @@ def task_change(body: Any) -> TaskChange:
             outcome = value[0][1]
         if "outcome-reason" in kinds and value and not reason_code:
             reason_code = _reason_code(value)
-    return TaskChange(status=status, reason_code=reason_code, outcome=outcome)
+    expected_start = _expected_start(body) if status == "on-hold" else None
+    return TaskChange(
+        status=status, reason_code=reason_code, outcome=outcome, expected_start=expected_start
+    )
+
+
+def _expected_start(body: dict[str, Any]):
+    """``Task.restriction.period.start`` of a Task put on hold (the waiting list): a date, or
+    the date of a dateTime; absent is None (the service answers that it is required)."""
+    restriction = body.get("restriction")
+    period = restriction.get("period") if isinstance(restriction, dict) else None
+    start = period.get("start") if isinstance(period, dict) else None
+    if start is None:
+        return None
+    day = parse_date(start[:10]) if isinstance(start, str) else None
+    if day is None:
+        raise ValidationFailed(
+            "restriction.period.start is a date.",
+            errors={"restriction.period.start": ["A date (YYYY-MM-DD)."]},
+        )
+    return day
 
 
 def _apply_json_patch(resource: dict[str, Any], operations: list[Any]) -> dict[str, Any]:
@@ -419,7 +445,9 @@ class ConsentDetailApi(FhirView):
 
 class OrganizationDetailApi(FhirView):
     def get(self, request, organization_id):
-        return self.render(selectors.organization_read(organization_id=organization_id))
+        return self.render(
+            selectors.organization_read(user=request.user, organization_id=organization_id)
+        )
 
 
 class HealthcareServiceDetailApi(FhirView):

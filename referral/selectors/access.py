@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import cache
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -35,13 +37,20 @@ from services_directory.models import Membership, Role, TaskForce
 ALL_FIELDS = frozenset(DisclosedField.values)
 
 
+_MEMBERSHIP = Membership._meta.get_field("user").remote_field
+
+
 def membership_of(user) -> Membership | None:
+    """The user's membership with its organisation, read in one query and kept on the user
+    (where ``user.membership`` finds it too)."""
     if not getattr(user, "is_authenticated", False):
         return None
-    try:
-        return user.membership
-    except Membership.DoesNotExist:
-        return None
+    if not _MEMBERSHIP.is_cached(user):
+        _MEMBERSHIP.set_cached_value(
+            user,
+            Membership.objects.select_related("organization").filter(user_id=user.pk).first(),
+        )
+    return _MEMBERSHIP.get_cached_value(user)
 
 
 def coordinated_task_force_ids(user) -> set[int]:
@@ -131,19 +140,44 @@ def consents_covering(
     """Every active consent of ``person`` that covers disclosure to this organisation or to
     one of these continuum stages, newest first."""
     at = at or timezone.now()
-    candidates = (
-        Consent.objects.filter(person=person, revoked_at__isnull=True, expired_at__isnull=True)
-        .prefetch_related("recipients")
-        .order_by("-given_at")
-    )
     return [
         consent
-        for consent in candidates
-        if consent_active(consent, at=at)
-        and (
-            any(o.pk == organization_id for o in consent.recipients.all())
-            or stages.intersection(consent.stages or [])
+        for consent in Consent.objects.raw(
+            _consents_open_sql(), _consents_open_params(person, organization_id)
         )
+        if consent_active(consent, at=at)
+        and (consent.to_organization or stages.intersection(consent.stages or []))
+    ]
+
+
+@cache
+def _consents_open_sql() -> str:
+    """A person's consents neither revoked nor expired, newest first, each with
+    ``to_organization``: whether the organisation is one of its recipients (an EXISTS probe
+    of the recipients' unique index). One statement, written once: every referral create
+    and every read of a person's identity asks it, and building it through the ORM cost
+    more than running it."""
+    qn = connection.ops.quote_name
+    consent, recipients = Consent._meta, Consent.recipients.through._meta
+    column = {
+        name: qn(consent.get_field(name).column)
+        for name in ("person", "revoked_at", "expired_at", "given_at")
+    }
+    table = qn(consent.db_table)
+    return (
+        f"SELECT {table}.*, EXISTS(SELECT 1 FROM {qn(recipients.db_table)} r "  # noqa: S608
+        f"WHERE r.{qn(recipients.get_field('consent').column)} = {table}.{qn(consent.pk.column)} "
+        f"AND r.{qn(recipients.get_field('organization').column)} = %s) AS to_organization "
+        f"FROM {table} WHERE {column['person']} = %s AND {column['revoked_at']} IS NULL "
+        f"AND {column['expired_at']} IS NULL ORDER BY {column['given_at']} DESC"
+    )
+
+
+def _consents_open_params(person: Person, organization_id) -> list:
+    organization = Consent.recipients.through._meta.get_field("organization").target_field
+    return [
+        organization.get_db_prep_value(organization_id, connection),
+        Consent._meta.get_field("person").target_field.get_db_prep_value(person.pk, connection),
     ]
 
 

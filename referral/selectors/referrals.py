@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from core.errors import NotFound
 from referral import crypto, reasons
 from referral.models import Notification, Referral, ReferralEvent, ReferralNote, ReferralOffer
+from referral.permissions import permission_id
 from referral.selectors.access import (
     coordinated_task_force_ids,
     membership_of,
@@ -64,13 +65,35 @@ def _received_q(user, filters: ReferralFilters) -> Q:
 
 
 def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
-    """The referrals the user may see, newest first (the created_at index gives the order)."""
+    """The referrals the user may see, newest first.
+
+    For a member the list is their organisation's ``view_referral`` grant rows, read along
+    the grant index (group, permission, referral_created_at, referral) that gives the order:
+    one index range, stopped after the page, whatever the size of the table. (group,
+    permission, referral) is unique, so the join gives each referral once. A coordinator
+    sees their task forces' referrals as well, which have no grant to read: that list walks
+    the referrals' own created_at index."""
     filters = filters or ReferralFilters()
     lookups = _narrowing(user, filters)
-    return (
-        Referral.objects.filter(referral_visible_q(user), _received_q(user, filters), **lookups)
-        .select_related("to_service", "sender_organization", "receiving_organization", "person")
-        .order_by("-created_at", "-id")
+    referrals = Referral.objects.select_related(
+        "to_service", "sender_organization", "receiving_organization", "person"
+    )
+    membership = membership_of(user)
+    if membership is None:
+        return referrals.none()
+    if coordinated_task_force_ids(user):
+        return referrals.filter(
+            referral_visible_q(user), _received_q(user, filters), **lookups
+        ).order_by("-created_at", "-id")
+    grant = {
+        "referralgroupobjectpermission__group_id": membership.organization.group_id,
+        "referralgroupobjectpermission__permission_id": permission_id(Referral, "view_referral"),
+    }
+    if "status" in lookups:  # the grant's copy of the status: one range of its status index
+        grant["referralgroupobjectpermission__referral_status"] = lookups.pop("status")
+    return referrals.filter(_received_q(user, filters), **grant, **lookups).order_by(
+        "-referralgroupobjectpermission__referral_created_at",
+        "-referralgroupobjectpermission__content_object_id",
     )
 
 
@@ -80,13 +103,17 @@ def referral_count(*, user, filters: ReferralFilters | None = None) -> int:
     For anyone but a coordinator a referral is visible exactly when the user's
     organisation group holds a ``view_referral`` grant on it, and (group, permission,
     content_object) is unique, so an unfiltered count is the number of those grant rows: one
-    index range, where counting the referrals probed or hashed every one of them. A filter
-    (walked along its own index) or a coordinator's task forces (visible by organisation,
-    with no grant to count) are counted on the list itself."""
+    index range, where counting the referrals probed or hashed every one of them; by status,
+    a range of the grants' status index (the grant rows keep the referral's status). Other
+    filters, or a coordinator's task forces (visible by organisation, with no grant to
+    count), are counted on the list itself."""
     filters = filters or ReferralFilters()
-    if _narrowing(user, filters) or filters.direction or coordinated_task_force_ids(user):
+    narrowing = _narrowing(user, filters)
+    status = narrowing.pop("status", None)
+    if narrowing or filters.direction or coordinated_task_force_ids(user):
         return referral_list(user=user, filters=filters).count()
-    return referral_grants(user).count()
+    grants = referral_grants(user)
+    return (grants.filter(referral_status=status) if status else grants).count()
 
 
 class CountedReferrals:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +29,12 @@ from referral.models import (
     ReferralStatus,
     Urgency,
 )
-from referral.permissions import referral_grant, referral_offer_grant, referral_offers_withdraw
+from referral.permissions import (
+    referral_grant,
+    referral_grants_follow,
+    referral_offer_grant,
+    referral_offers_withdraw,
+)
 from referral.selectors.access import consent_covering, membership_of, person_visible_q
 from referral.selectors.referrals import referral_reason_text
 from referral.workflow import Side, next_statuses, side_for
@@ -171,16 +177,20 @@ def referral_create(
         context=crypto.referral_reason_context(referral.pk),
         text=(reason or "").strip(),
     )
-    try:
-        with transaction.atomic():
-            referral.save(force_insert=True)
-    except IntegrityError:
-        # A concurrent request with the same client_uuid won: answer as its replay.
-        existing = Referral.objects.filter(client_uuid=client_uuid).first()
-        if existing is None:
-            raise
-        return _replayed(existing, organization, service, pathway, person, reason, urgency)
-    referral_grant(referral=referral)
+    if client_uuid is None:
+        referral.save(force_insert=True)
+    else:
+        # Only a client_uuid can collide, so only then the savepoint that outlives it.
+        try:
+            with transaction.atomic():
+                referral.save(force_insert=True)
+        except IntegrityError:
+            # A concurrent request with the same client_uuid won: answer as its replay.
+            existing = Referral.objects.filter(client_uuid=client_uuid).first()
+            if existing is None:
+                raise
+            return _replayed(existing, organization, service, pathway, person, reason, urgency)
+    referral_grant(referral=referral, new_referral=True)
     event = ReferralEvent.objects.create(
         referral=referral,
         actor=sender,
@@ -458,9 +468,10 @@ def _task_force_for(
 ) -> TaskForce:
     """The task force a new referral belongs to (see ``referral_create``)."""
     shared = list(
-        TaskForce.objects.filter(organizations=organization.pk)
-        .filter(organizations=service.organization_id)
-        .order_by("pk")
+        TaskForce.objects.raw(
+            _shared_task_forces_sql(),
+            [_organization_key(organization.pk), _organization_key(service.organization_id)],
+        )
     )
     if not shared:
         raise ValidationFailed(
@@ -487,6 +498,28 @@ def _task_force_for(
             code="task_force_required",
         )
     return shared[0]
+
+
+@cache
+def _shared_task_forces_sql() -> str:
+    """The task forces two organisations both belong to, oldest first: one statement written
+    once (every create asks it; building it through the ORM cost more than running it)."""
+    qn = connection.ops.quote_name
+    through = TaskForce.organizations.through._meta
+    table, members = qn(TaskForce._meta.db_table), qn(through.db_table)
+    task_force = qn(through.get_field("taskforce").column)
+    member = qn(through.get_field("organization").column)
+    pk = f"{table}.{qn(TaskForce._meta.pk.column)}"
+    return (
+        f"SELECT {table}.* FROM {table} WHERE "  # noqa: S608
+        f"EXISTS(SELECT 1 FROM {members} m WHERE m.{task_force} = {pk} AND m.{member} = %s) "
+        f"AND EXISTS(SELECT 1 FROM {members} m WHERE m.{task_force} = {pk} AND m.{member} = %s) "
+        f"ORDER BY {pk}"
+    )
+
+
+def _organization_key(organization_id):
+    return Organization._meta.pk.get_db_prep_value(organization_id, connection)
 
 
 def _which(shared: list[TaskForce]) -> str:
@@ -718,6 +751,7 @@ def referral_transition(
             *measured,
         ]
     )
+    referral_grants_follow(referral=referral)
     event = ReferralEvent.objects.create(
         referral=referral,
         actor=actor,

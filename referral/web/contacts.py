@@ -6,9 +6,10 @@ With scripts (``static/contacts.js``) the form never posts itself: each contact 
 to ``POST /api/v1/contacts/`` whenever the phone is online (at once, when the connection
 comes back, every 30 s, or with "Upload now"). A contact leaves the queue only when the API
 has answered for it, so a dropped answer is simply uploaded again and the API recognises the
-replay. The service worker (``/contacts/sw.js``) keeps a copy of this page and its assets so
-that it opens offline too. The page itself carries no records: nothing another user of the
-same phone could read.
+replay. The service worker (``/sw.js``, ``referral.web.offline``) keeps a copy of this page
+and its assets so that it opens offline too. The page itself carries no records: nothing
+another user of the same phone could read. Notes are free text that may identify someone:
+they are never put in the queue, so a contact with notes is uploaded at once or not at all.
 
 Without scripts the form posts here and is recorded through the same service; its
 ``client_uuid`` is made when the page is rendered, so a resubmitted form records nothing
@@ -28,7 +29,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
 from core.web import error_summary, field_messages
@@ -119,17 +120,6 @@ def contact_page(request):
     return redirect("contact-new")
 
 
-@require_GET
-def contact_service_worker(request):
-    """The service worker, from ``/contacts/`` so that its scope covers the contact page."""
-    response = render(
-        request, "referral/contacts-sw.js", content_type="text/javascript; charset=utf-8"
-    )
-    response["Cache-Control"] = "no-cache"  # a new version reaches phones on their next visit
-    return response
-
-
 urlpatterns = [
     path("contacts/new/", contact_page, name="contact-new"),
-    path("contacts/sw.js", contact_service_worker, name="contact-service-worker"),
 ]

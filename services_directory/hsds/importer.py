@@ -17,7 +17,8 @@ writes nothing:
   organisation with no kind and no default keeps a blank kind.
 - ``last_modified`` of a service is kept as its ``updated_at``; without one, a service
   whose record wrote anything (nested parts included) is modified now.
-- The whole import is one transaction (``dry_run`` rolls it back).
+- Records are committed in batches of ``IMPORT_BATCH``; a dry run is one transaction,
+  rolled back.
 - Rows are written only when a value differs, so unchanged rows keep their ``updated_at``.
 - Each top-level record is imported in its own savepoint: a bad record is reported with its
   kind, id and reason and rolled back; the others still import.
@@ -83,6 +84,8 @@ from services_directory.models import (
 from services_directory.services import opening_hours_rebuild, organization_create
 
 RECORD_KINDS = ("organization", "location", "service")
+# Records committed together (see ``hsds_import``).
+IMPORT_BATCH = 100
 # "Read the stored row yourself" (None already means "there is none").
 _LOOK_UP = object()
 
@@ -230,6 +233,12 @@ class _Importer:
         outcome = "created" if created else "updated" if self.changed else "unchanged"
         self.outcomes[pk] = outcome
         setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+
+    def rebuild_pending(self) -> None:
+        """The opening hours of the services the records so far changed, once for all."""
+        if self.pending_rebuild:
+            opening_hours_rebuild(service_ids=sorted(self.pending_rebuild, key=str))
+            self.pending_rebuild = set()
 
     def link_parents(self) -> None:
         """Parent organisations, once every organisation of the import exists."""
@@ -741,18 +750,21 @@ def hsds_import(
             importer.error(kind, _record_id(record), f"unknown record kind {kind!r}")
         else:
             records[kind].append(record)
-    total = sum(len(batch) for batch in records.values())
-    with transaction.atomic():
-        done = 0
-        for kind in RECORD_KINDS:
-            for record in records[kind]:
-                importer.run(kind, record)
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-        importer.link_parents()
-        if importer.pending_rebuild:
-            opening_hours_rebuild(service_ids=sorted(importer.pending_rebuild, key=str))
+    work = [(kind, record) for kind in RECORD_KINDS for record in records[kind]]
+    # A dry run is one transaction, rolled back. A real import commits a batch at a time:
+    # far fewer commits than one per record (most of SQLite's cost), without holding the
+    # database (and the audit chain's head) for the whole import.
+    with transaction.atomic() if dry_run else contextlib.nullcontext():
+        for start in range(0, len(work), IMPORT_BATCH):
+            with transaction.atomic():
+                batch = work[start : start + IMPORT_BATCH]
+                for done, (kind, record) in enumerate(batch, start=start + 1):
+                    importer.run(kind, record)
+                    if progress is not None:
+                        progress(done, len(work))
+                importer.rebuild_pending()
+        with transaction.atomic():
+            importer.link_parents()
         if dry_run:
             importer.report.dry_run = True
             transaction.set_rollback(True)

@@ -1,5 +1,5 @@
 """The coordinator and the org admin, each on their main path through the pages alone in
-headless Chromium at 360x740; every page passes ``check_page``."""
+headless Chromium at 360x740 and at 1280x800; every page passes ``check_page``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from coordination.models import AgendaItem
 from services_directory.models import Membership, Role
-from tests.browser import check_page, set_size, sign_in, wait_for_page
+from tests.browser import SIZES, check_page, set_size, sign_in, wait_for_page
 from tests.factories import UserFactory, member
 
 
@@ -18,10 +18,12 @@ def _button(browser, text):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_coordinator_plans_a_conference_from_the_board(browser, live_server, world):
+@pytest.mark.parametrize("size", SIZES)
+def test_the_coordinator_plans_a_conference_from_the_board(browser, live_server, world, size):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    set_size(browser, 360, 740)
+    set_size(browser, *size)
     sign_in(browser, live_server.url, world.coordinator.username, "/")
     wait_for_page(browser, "/board/")
     check_page(browser)
@@ -34,6 +36,8 @@ def test_the_coordinator_plans_a_conference_from_the_board(browser, live_server,
     wait_for_page(browser, "/conferences/")
     check_page(browser)
     _button(browser, "Add to agenda")  # the first board item: the full service
+    # the URL stays /conferences/<id>/: wait for the item rather than for the page
+    WebDriverWait(browser, 30).until(lambda _b: AgendaItem.objects.exists())
     wait_for_page(browser, "/conferences/")
     assert "Full house" in AgendaItem.objects.get().title
     browser.find_element(By.PARTIAL_LINK_TEXT, "Print the agenda").click()
@@ -43,12 +47,13 @@ def test_the_coordinator_plans_a_conference_from_the_board(browser, live_server,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_org_admin_adds_a_member_and_sets_hours(browser, live_server, world):
+@pytest.mark.parametrize("size", SIZES)
+def test_the_org_admin_adds_a_member_and_sets_hours(browser, live_server, world, size):
     from selenium.webdriver.common.by import By
 
     admin = member(organization=world.clinic, role=Role.ORG_ADMIN, username="clinic-admin")
     newcomer = UserFactory(username="newcomer")
-    set_size(browser, 360, 740)
+    set_size(browser, *size)
     sign_in(browser, live_server.url, admin.username, "/")
     wait_for_page(browser, "/organization/")
     check_page(browser)
@@ -71,3 +76,35 @@ def test_the_org_admin_adds_a_member_and_sets_hours(browser, live_server, world)
     wait_for_page(browser, "/organization/")
     check_page(browser)
     assert world.treatment.schedules.get().byday == "MO"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_org_admin_gives_an_imported_service_its_stage(browser, live_server, world):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from services_directory.models import Service
+    from tests.factories import ServiceFactory
+
+    # given a service of the clinic imported without a stage
+    imported = ServiceFactory(organization=world.clinic, name="Imported drop-in", stage="")
+    admin = member(organization=world.clinic, role=Role.ORG_ADMIN, username="clinic-admin")
+    set_size(browser, 360, 740)
+    sign_in(browser, live_server.url, admin.username, "/")
+    wait_for_page(browser, "/organization/")
+
+    # then it is on the to-do list, and the page passes at phone width
+    assert "To do: services without a stage" in browser.find_element(By.TAG_NAME, "main").text
+    check_page(browser)
+
+    # when the admin chooses its stage
+    Select(browser.find_element(By.ID, "o-stage")).select_by_value("harm_reduction")
+    browser.find_element(
+        By.XPATH, "//main//button[starts-with(normalize-space(), 'Save stage')]"
+    ).click()
+    wait_for_page(browser, "/organization/")
+
+    # then it has one and the to-do list is gone
+    check_page(browser)
+    assert Service.objects.get(pk=imported.pk).stage == "harm_reduction"
+    assert "To do" not in browser.find_element(By.TAG_NAME, "main").text

@@ -53,8 +53,10 @@ def ok(response, status=(200, 201)):
 
 
 @pytest.fixture
-def morning():
-    """What happened: two street contacts, two people, a consent and three referrals."""
+def morning(settings):
+    """What happened: two street contacts, two people, a consent and three referrals (the
+    directory and users of the demo, without its months of activity)."""
+    settings.CONTINUUM_DEMO_SEEDERS = []
     call_command("seed_demo", password=PASSWORD, stdout=None)
     clients = {name: login(name) for name in USERS}
     oat = Service.objects.get(name="Opioid agonist treatment")

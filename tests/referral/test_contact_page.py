@@ -122,3 +122,13 @@ def test_the_service_worker_is_served_from_the_pages_scope(client, db):
     script = response.content.decode()
     assert '"/contacts/new/"' in script and '"/static/contacts.js"' in script
     assert "{%" not in script
+
+
+def test_the_app_worker_keeps_the_street_pages_and_no_page_of_a_person(client, db):
+    response = client.get("/sw.js")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-cache"
+    script = response.content.decode()
+    for page in ('"/contacts/new/"', '"/referrals/new/"', '"/directory/"'):
+        assert page in script
+    assert "/people/" not in script and "{%" not in script
+    assert client.get("/contacts/sw.js").content == response.content

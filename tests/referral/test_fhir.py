@@ -6,23 +6,29 @@ the server, for each reader. Task moves go through the referral service (events,
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from audit.models import AuditEvent
 from audit.selectors import audit_event_payload
 from referral.fhir import mapping
-from referral.models import ReferralEvent, ReferralStatus
-from referral.services.referrals import referral_transition
+from referral.models import Referral, ReferralEvent, ReferralStatus
+from referral.services.referrals import referral_create_for_stage, referral_transition
+from services_directory.models import OrganizationKind, Role, Stage
 from tests.factories import (
     LocationFactory,
+    OrganizationFactory,
     ServiceFactory,
+    TaskForceFactory,
     consent_create_for,
+    member,
     person_create_for,
     referral_sent,
 )
@@ -114,6 +120,10 @@ def referrals(world):
         "sent": made(),
         "accepted": made(("accepted", {})),
         "engaged": made(("accepted", {}), ("engaged", {})),
+        "waitlisted": made(
+            ("accepted", {}),
+            ("waitlisted", {"expected_start": timezone.now().date() + timedelta(days=7)}),
+        ),
         "completed": made(
             ("accepted", {}), ("engaged", {}), ("completed", {"outcome": "successful"})
         ),
@@ -142,6 +152,25 @@ def referrals(world):
     return made_
 
 
+@pytest.fixture
+def stage_referrals(world, referrals):
+    """Two referrals addressed to the treatment stage (``to_stage``), of the person the
+    consent covers: one still offered, one the clinic took."""
+
+    def opened():
+        referral, _ = referral_create_for_stage(
+            sender=world.officer,
+            stage=Stage.TREATMENT,
+            pathway="officer_intervention",
+            person=referrals["person"],
+        )
+        return referral
+
+    offered = opened()
+    claimed = referral_transition(referral=opened(), actor=world.provider, to="accepted")
+    return {"offered": offered, "claimed": claimed}
+
+
 def test_every_continuum_state_has_a_task_status_and_docs_say_so():
     """docs/fhir.md's table names every state with the Task status the code gives it."""
     doc = (Path(settings.BASE_DIR) / "docs" / "fhir.md").read_text()
@@ -155,7 +184,7 @@ def test_every_continuum_state_has_a_task_status_and_docs_say_so():
 
 @pytest.mark.parametrize("reader", ["provider", "officer", "coordinator", "recovery_worker"])
 def test_every_resource_validates_meets_its_profile_and_every_reference_resolves(
-    client_for, world, referrals, reader
+    client_for, world, referrals, stage_referrals, reader
 ):
     client = client_for(getattr(world, reader))
     seen = 0
@@ -178,6 +207,29 @@ def test_every_resource_validates_meets_its_profile_and_every_reference_resolves
                 validate(target.json())
                 assert_profile(target.json())
     assert seen
+    # a referral to a stage, before the claim (owned by the task force) and after it
+    for name in ("offered", "claimed"):
+        referral_id = str(stage_referrals[name].pk)
+        response = client.get("/fhir/Task", {"_id": referral_id}, HTTP_ACCEPT=FHIR)
+        found = [entry["resource"] for entry in response.json()["entry"]]
+        if reader == "recovery_worker":  # Recovery runs no treatment: never offered it
+            assert found == [], name
+            continue
+        assert [task["id"] for task in found] == [referral_id], (reader, name)
+        owner = found[0]["owner"]["reference"]
+        if name == "offered":
+            assert owner == f"Organization/task-force-{world.task_force.pk}"
+        else:
+            assert owner == f"Organization/{world.clinic.pk}"
+        for kind in ("Task", "ServiceRequest"):
+            resource = client.get(f"/fhir/{kind}/{referral_id}", HTTP_ACCEPT=FHIR).json()
+            validate(resource)
+            assert_profile(resource)
+            for reference in references(resource):
+                target = client.get(f"/fhir/{reference}", HTTP_ACCEPT=FHIR)
+                assert target.status_code == 200, (reader, name, kind, reference)
+                validate(target.json())
+                assert_profile(target.json())
 
 
 def test_the_task_statuses_follow_the_mapping_with_reasons_outputs_and_forwarding(
@@ -192,6 +244,7 @@ def test_the_task_statuses_follow_the_mapping_with_reasons_outputs_and_forwardin
         "sent": "requested",
         "accepted": "accepted",
         "engaged": "in-progress",
+        "waitlisted": "on-hold",
         "completed": "completed",
         "not_successful": "completed",
         "declined": "rejected",
@@ -209,6 +262,11 @@ def test_the_task_statuses_follow_the_mapping_with_reasons_outputs_and_forwardin
         "display": "No capacity",
     }
     assert task("expired")["statusReason"]["coding"][0]["code"] == "no_answer_within_sla"
+    waiting = task("waitlisted")
+    assert waiting["statusReason"] == {"text": "Waiting for a place"}
+    assert waiting["restriction"] == {
+        "period": {"start": referrals["waitlisted"].expected_start.isoformat()}
+    }
     outputs = task("not_successful")["output"]
     assert [o["valueCodeableConcept"]["coding"][0]["code"] for o in outputs] == [
         "not_successful",
@@ -537,3 +595,113 @@ def test_a_search_page_costs_the_same_queries_whatever_its_size(client_for, worl
     with CaptureQueriesContext(connection) as large:
         assert len(client.get(f"/fhir/{kind}").json()["entry"]) == 8
     assert len(large) == len(small)
+
+
+def test_on_hold_puts_the_referral_on_the_waiting_list_with_its_expected_start(
+    client_for, world, referrals
+):
+    referral = referrals["accepted"]
+    provider = client_for(world.provider)
+    start = (timezone.now().date() + timedelta(days=10)).isoformat()
+
+    missing = provider.patch(f"/fhir/Task/{referral.pk}", {"status": "on-hold"}, format="json")
+    assert missing.status_code == 400
+    assert missing.json()["issue"][0]["expression"] == ["restriction.period.start"]
+    held = provider.patch(
+        f"/fhir/Task/{referral.pk}",
+        {"status": "on-hold", "restriction": {"period": {"start": start}}},
+        format="json",
+    )
+    assert held.status_code == 200
+    assert held.json()["status"] == "on-hold"
+    assert held.json()["restriction"] == {"period": {"start": start}}
+    # the restriction the Task now carries is not an expected start for the next move
+    engaged = provider.patch(f"/fhir/Task/{referral.pk}", {"status": "in-progress"}, format="json")
+    assert engaged.json()["status"] == "in-progress"
+    assert [e.to_status for e in ReferralEvent.objects.filter(referral=referral)] == [
+        "sent",
+        "accepted",
+        "waitlisted",
+        "engaged",
+    ]
+
+
+def test_an_open_referral_task_is_owned_by_its_task_force_until_a_service_takes_it(
+    client_for, world
+):
+    """Offered to the clinic and to Recovery's Detox, the Task's owner is the task force as
+    a coordinating Organization (its members read it, nobody else); each candidate finds it,
+    without the person's identity; once Recovery takes it the clinic loses it and the owner
+    is Recovery."""
+    ServiceFactory(organization=world.recovery_org, name="Detox", stage=Stage.TREATMENT)
+    far_org = OrganizationFactory(name="Far away", kind=OrganizationKind.TREATMENT)
+    TaskForceFactory(organizations=[far_org])
+    far_worker = member(organization=far_org, role=Role.PROVIDER, username="far-fhir")
+    # consented to both candidates: identity crosses to the one that takes it, at the claim
+    person = person_create_for(world.officer, display_name="Green", given_name="Ada")
+    consent_create_for(world.officer, person, recipients=[world.clinic, world.recovery_org])
+    referral, _ = referral_create_for_stage(
+        sender=world.officer,
+        stage=Stage.TREATMENT,
+        pathway="officer_intervention",
+        person=person,
+    )
+    hub = f"Organization/task-force-{world.task_force.pk}"
+    for user in (world.provider, world.recovery_worker):
+        client = client_for(user)
+        found = client.get("/fhir/Task", {"status": "requested"}, HTTP_ACCEPT=FHIR).json()
+        tasks = {e["resource"]["id"]: e["resource"] for e in found["entry"]}
+        task = tasks[str(referral.pk)]
+        assert task["owner"]["reference"] == hub
+        assert task["owner"]["display"] == world.task_force.name
+        # the pseudonym only: no Patient to read before the claim
+        assert "reference" not in task["for"]
+        assert client.get(f"/fhir/Patient/{referral.person_id}").status_code == 404
+        request = client.get(f"/fhir/ServiceRequest/{referral.pk}", HTTP_ACCEPT=FHIR).json()
+        assert "performer" not in request and "reference" not in request["subject"]
+        assert "reasonCode" not in request
+        organization = client.get(f"/fhir/{hub}", HTTP_ACCEPT=FHIR)
+        assert organization.status_code == 200
+        body = organization.json()
+        validate(body)
+        assert (body["name"], body["active"]) == (world.task_force.name, True)
+        assert body["type"][0]["coding"][1] == mapping.COORDINATION_PLATFORM
+        owned = client.get("/fhir/Task", {"owner": hub}, HTTP_ACCEPT=FHIR).json()
+        assert [e["resource"]["id"] for e in owned["entry"]] == [str(referral.pk)]
+        # the export Bundle holds the task force, so the owner resolves inside it
+        bundle = client.get(f"/api/v1/referrals/{referral.pk}/fhir/", HTTP_ACCEPT=FHIR).json()
+        validate(bundle)
+        full_urls = {entry["fullUrl"] for entry in bundle["entry"]}
+        assert f"{BASE}{hub}" in full_urls
+        assert "Patient" not in {entry["resource"]["resourceType"] for entry in bundle["entry"]}
+        for entry in bundle["entry"]:
+            validate(entry["resource"])
+            assert_profile(entry["resource"])
+            for reference in references(entry["resource"]):
+                assert f"{BASE}{reference}" in full_urls, reference
+    for user in (world.outsider, far_worker):
+        client = client_for(user)
+        assert client.get(f"/fhir/{hub}").status_code == 404
+        assert client.get(f"/fhir/Task/{referral.pk}").status_code == 404
+    for bad in ("task-force-0", "task-force-01", "task-force-x", f"task-force-{hub}"):
+        assert client_for(world.provider).get(f"/fhir/Organization/{bad}").status_code == 404
+    # when Recovery takes it
+    taken = client_for(world.recovery_worker).put(
+        f"/fhir/Task/{referral.pk}",
+        {
+            **client_for(world.recovery_worker).get(f"/fhir/Task/{referral.pk}").json(),
+            "status": "accepted",
+        },
+        content_type=FHIR,
+    )
+    assert taken.status_code == 200, taken.content
+    assert taken.json()["owner"]["reference"] == f"Organization/{world.recovery_org.pk}"
+    assert Referral.objects.get(pk=referral.pk).receiving_organization == world.recovery_org
+    clinic = client_for(world.provider)
+    found = clinic.get("/fhir/Task", {"_id": str(referral.pk)}, HTTP_ACCEPT=FHIR).json()
+    assert found.get("entry", []) == []
+    assert clinic.get(f"/fhir/Task/{referral.pk}").status_code == 404
+    assert clinic.get("/fhir/Task", {"owner": hub}).json().get("entry", []) == []
+    patient = client_for(world.recovery_worker).get(f"/fhir/Patient/{person.pk}")
+    assert patient.status_code == 200 and patient.json()["name"][0]["given"] == ["Ada"]
+    assert clinic.get(f"/fhir/Patient/{person.pk}").status_code == 404

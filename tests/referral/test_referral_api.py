@@ -290,6 +290,41 @@ def test_the_list_counts_what_it_may_show_in_the_same_queries_at_any_page_size(
     assert len(filtered["results"]) == 5
 
 
+@pytest.mark.parametrize("reader", ["provider", "coordinator"])
+@pytest.mark.parametrize("params", [{}, {"status": "sent"}, {"direction": "received"}])
+def test_the_list_reads_a_page_in_the_same_queries_however_many_referrals_there_are(
+    client_for, world, reader, params
+):
+    # given: a page's worth of referrals the reader may see, among others it may not
+    client = client_for(getattr(world, reader))
+    client.get("/api/v1/referrals/")  # the same user object: its membership is cached from now
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            referral_sent(None, sender=world.officer, service=world.treatment)
+            referral_sent(None, sender=world.provider, service=world.recovery)
+            referral_sent(None, sender=world.officer, service=world.recovery)
+
+    def page() -> tuple[int, dict]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/api/v1/referrals/", {"page_size": 5, **params})
+        assert response.status_code == 200
+        return len(queries), response.json()
+
+    add(3)
+    # when the data triples
+    few, small = page()
+    add(6)
+    many, large = page()
+    # then the page takes as many queries, and shows the newest of the larger set
+    assert few == many
+    if small["count"]:  # (a coordinator's organisation receives none of them)
+        assert large["count"] > small["count"]
+    assert len(large["results"]) == min(5, large["count"])
+    created = [r["created_at"] for r in large["results"]]
+    assert created == sorted(created, reverse=True)
+
+
 def test_a_retried_transition_answers_200_with_the_referral_and_changes_nothing(client_for, world):
     # given a provider whose first accept worked but whose answer was lost
     referral_id = create(client_for(world.officer), world).json()["id"]

@@ -12,7 +12,14 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from core.errors import Conflict, NotFound, ValidationFailed
-from referral.models import Notification, Referral, ReferralEvent, ReferralStatus
+from referral.models import (
+    Notification,
+    PersonGroupObjectPermission,
+    Referral,
+    ReferralEvent,
+    ReferralGroupObjectPermission,
+    ReferralStatus,
+)
 from referral.selectors.access import person_identity_visible
 from referral.selectors.referrals import (
     ReferralFilters,
@@ -53,6 +60,41 @@ def test_an_anonymous_referral_is_sent_granted_evented_audited_and_announced(wor
     with pytest.raises(NotFound):
         referral_get(user=world.outsider, referral_id=referral.pk)
     assert list(referral_list(user=world.outsider)) == []
+
+
+def test_a_referral_grants_each_end_once_with_its_creation_time_for_the_list(world):
+    # given a person the clinic already sees from an earlier referral
+    person = person_create_for(world.officer, given_name="Ana")
+    refer(world, person=person)
+    # when the police refer them again
+    referral = refer(world, person=person)
+    # then the sender's and the receiver's organisations hold their grants, each row once,
+    # dated like the referral (the list reads them newest first)
+    grants = ReferralGroupObjectPermission.objects.filter(content_object=referral)
+    assert sorted(grants.values_list("group_id", "permission__codename")) == sorted(
+        [
+            (world.police.group_id, "view_referral"),
+            (world.clinic.group_id, "view_referral"),
+            (world.clinic.group_id, "view_referral_notes"),
+            (world.clinic.group_id, "transition_referral"),
+        ]
+    )
+    assert {g.referral_created_at for g in grants} == {referral.created_at}
+    # and the repeated person grant to the clinic was left as it was
+    assert (
+        PersonGroupObjectPermission.objects.filter(
+            content_object=person, group_id=world.clinic.group_id
+        ).count()
+        == 1
+    )
+    assert [r.pk for r in referral_list(user=world.provider)][:1] == [referral.pk]
+    assert {g.referral_status for g in grants} == {"sent"}
+    # and a transition moves every grant row's copy of the status with the referral
+    referral_transition(referral=referral, actor=world.provider, to="accepted")
+    assert {g.referral_status for g in grants.all()} == {"accepted"}
+    accepted = ReferralFilters(status="accepted")
+    assert [r.pk for r in referral_list(user=world.officer, filters=accepted)] == [referral.pk]
+    assert referral_count(user=world.officer, filters=accepted) == 1
 
 
 def test_sla_is_the_services_and_half_for_urgent(world):

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo():
+def demo(settings):
+    settings.CONTINUUM_DEMO_SEEDERS = []  # the directory and users are enough here
     call_command("seed_demo", password="demo-pass-123", stdout=None)
     client = Client()
     assert client.login(username="orgadmin", password="demo-pass-123")

@@ -1,4 +1,5 @@
-"""Demo City: a task force with its organisations, services, opening hours and users.
+"""Demo City: a task force with its organisations, services, opening hours and users, then
+what ``CONTINUUM_DEMO_SEEDERS`` adds (a few months of contacts and referrals).
 
 Idempotent: fixed ids, and rows that exist are left as they are (including passwords), so
 running it again changes nothing.
@@ -9,10 +10,12 @@ from __future__ import annotations
 import uuid
 from datetime import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from services_directory import services
 from services_directory.models import (
@@ -239,6 +242,18 @@ SERVICES = [
     ),
     (
         "treatment-b",
+        "intake",
+        "24-hour treatment intake",
+        Stage.TREATMENT,
+        ["clinic"],
+        ["pt", "en", "ar"],
+        4,
+        True,
+        [hours("MO,TU,WE,TH,FR,SA,SU", "00:00", "00:00", "Around the clock")],
+        "Assessment and a start on treatment at any hour, by phone or at the door.",
+    ),
+    (
+        "treatment-b",
         "peers",
         "Recovery peer support",
         Stage.RECOVERY,
@@ -347,6 +362,9 @@ class Command(BaseCommand):
             )
             password = "demo"  # noqa: S105 - the documented demo default
         created = seed_demo(password=password)
+        # the months of activity the apps above the directory add (contacts, referrals)
+        for dotted in getattr(settings, "CONTINUUM_DEMO_SEEDERS", []):
+            created += import_string(dotted)()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo City ready ({created} new rows). Users: " + ", ".join(u[0] for u in USERS)
