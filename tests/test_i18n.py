@@ -296,7 +296,7 @@ def test_the_email_goes_out_in_each_recipients_language(lisbon, django_capture_o
 def test_an_old_english_notification_stays_readable_and_is_read_back_into_a_code():
     from importlib import import_module
 
-    migration = import_module("referral.migrations.0015_notification_code_params")
+    migration = import_module("referral.migrations.0017_notification_code_params")
     assert migration.coded("Your referral to Casa X is now disengaged (lost to follow-up).") == (
         "referral_status",
         {"service": "Casa X", "status": "disengaged"},

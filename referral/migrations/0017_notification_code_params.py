@@ -72,7 +72,7 @@ def read_old_sentences(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referral", "0014_referral_outcome_measures"),
+        ("referral", "0016_referral_grant_newest_index"),
     ]
 
     operations = [
