@@ -431,7 +431,7 @@ class ReferralNotesApi(APIView):
 
 
 class ReferralFhirApi(APIView):
-    # Answered as application/fhir+json, also to FHIR clients that ask for only that.
+    # JSON as the rest of the API; application/fhir+json (same body) to FHIR clients asking.
     content_negotiation_class = FhirAcceptingNegotiation
 
     @extend_schema(
@@ -446,7 +446,9 @@ class ReferralFhirApi(APIView):
         bundle = fhir_selectors.referral_bundle(
             user=request.user, referral=referral, base=request.build_absolute_uri("/fhir/")
         )
-        return Response(bundle, content_type="application/fhir+json")
+        # application/fhir+json to a client that asks for it; JSON, as documented, otherwise
+        asked = "application/fhir+json" in request.META.get("HTTP_ACCEPT", "")
+        return Response(bundle, content_type="application/fhir+json" if asked else None)
 
 
 class ReasonCodesApi(APIView):

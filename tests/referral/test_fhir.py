@@ -705,3 +705,14 @@ def test_an_open_referral_task_is_owned_by_its_task_force_until_a_service_takes_
     patient = client_for(world.recovery_worker).get(f"/fhir/Patient/{person.pk}")
     assert patient.status_code == 200 and patient.json()["name"][0]["given"] == ["Ada"]
     assert clinic.get(f"/fhir/Patient/{person.pk}").status_code == 404
+
+
+def test_the_export_is_json_unless_fhir_is_asked_for(client_for, world, referrals):
+    client = client_for(world.officer)
+    url = f"/api/v1/referrals/{referrals['declined'].pk}/fhir/"
+    plain = client.get(url)
+    assert plain.status_code == 200
+    assert plain["Content-Type"].startswith("application/json")
+    fhir = client.get(url, HTTP_ACCEPT=FHIR)
+    assert fhir["Content-Type"].startswith(FHIR)
+    assert fhir.json() == plain.json()
