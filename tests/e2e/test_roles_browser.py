@@ -3,10 +3,14 @@ headless Chromium at 360x740 and at 1280x800; every page passes ``check_page``."
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from coordination.models import AgendaItem
-from services_directory.models import Membership, Role
+from services_directory.models import Membership, OpeningHours, Role
+from services_directory.selectors import service_is_open
 from tests.browser import SIZES, check_page, set_size, sign_in, wait_for_page
 from tests.factories import UserFactory, member
 
@@ -76,6 +80,14 @@ def test_the_org_admin_adds_a_member_and_sets_hours(browser, live_server, world,
     wait_for_page(browser, "/organization/")
     check_page(browser)
     assert world.treatment.schedules.get().byday == "MO"
+
+    # and open_now honours them: open on a Monday at 10:00 in the hours' zone, shut at 18:00
+    # and on Tuesday
+    zones = OpeningHours.objects.filter(service=world.treatment).values_list("time_zone")
+    monday = datetime(2026, 11, 30, tzinfo=ZoneInfo(zones.distinct().get()[0]))
+    assert service_is_open(service=world.treatment, at=monday.replace(hour=10))
+    assert not service_is_open(service=world.treatment, at=monday.replace(hour=18))
+    assert not service_is_open(service=world.treatment, at=monday.replace(day=1, month=12, hour=10))
 
 
 @pytest.mark.django_db(transaction=True)
