@@ -191,15 +191,7 @@ def referral_create(
                 raise
             return _replayed(existing, organization, service, pathway, person, reason, urgency)
     referral_grant(referral=referral, new_referral=True)
-    event = ReferralEvent.objects.create(
-        referral=referral,
-        actor=sender,
-        organization=organization,
-        from_status="",
-        to_status=ReferralStatus.SENT,
-        created_at=now,
-        seconds_since_journey_start=_seconds(now - referral.journey_started_at),
-    )
+    event = _sent_event(referral=referral, sender=sender, organization=organization, now=now)
     audit_record(
         actor=sender,
         action=AuditAction.CREATE,
@@ -326,15 +318,7 @@ def referral_create_for_stage(
     )
     offered_to = {s.organization_id: s.organization for s in candidates}
     referral_offer_grant(referral=referral, organizations=list(offered_to.values()))
-    event = ReferralEvent.objects.create(
-        referral=referral,
-        actor=sender,
-        organization=organization,
-        from_status="",
-        to_status=ReferralStatus.SENT,
-        created_at=now,
-        seconds_since_journey_start=_seconds(now - referral.journey_started_at),
-    )
+    event = _sent_event(referral=referral, sender=sender, organization=organization, now=now)
     audit_record(
         actor=sender,
         action=AuditAction.CREATE,
@@ -583,6 +567,19 @@ def _clean_reason_code(*, to: str, reason_code: str, outcome: str) -> tuple[str,
             },
         )
     return reason_code, outcome
+
+
+def _sent_event(*, referral, sender, organization, now) -> ReferralEvent:
+    """The first step of a referral's journey, to a service or to a stage alike."""
+    return ReferralEvent.objects.create(
+        referral=referral,
+        actor=sender,
+        organization=organization,
+        from_status="",
+        to_status=ReferralStatus.SENT,
+        created_at=now,
+        seconds_since_journey_start=_seconds(now - referral.journey_started_at),
+    )
 
 
 def _seconds(delta) -> int:
