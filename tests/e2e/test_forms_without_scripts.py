@@ -13,7 +13,7 @@ from tests.browser import check_page, press, wait_for_page
 
 @pytest.mark.django_db(transaction=True)
 def test_the_main_forms_work_with_scripts_off(browser_without_scripts, live_server, world):
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -45,10 +45,12 @@ def test_the_main_forms_work_with_scripts_off(browser_without_scripts, live_serv
         browser.find_element(By.ID, element_id).send_keys(value)
 
     def main_text():
-        # a post without scripts replaces the page: the <main> read may be the old one's
+        # A post without scripts replaces the page: the <main> found may be the old one's by
+        # the time its text is read (stale, or "node does not belong to the document"). The
+        # wait polls again; what it waits for must still appear.
         try:
             return browser.find_element(By.TAG_NAME, "main").text
-        except StaleElementReferenceException:
+        except WebDriverException:
             return ""
 
     def arrived(fragment):
