@@ -40,6 +40,7 @@ from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
 from core.models import OutboxMessage
+from core.sql import insert
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +86,14 @@ def outbox_send(
 
     Call it inside the write's transaction. Arguments must be JSON (ids, not objects)."""
     now = timezone.now()
-    message = OutboxMessage.objects.create(
-        handler=handler,
-        args=list(args),
-        kwargs=kwargs or {},
-        created_at=now,
-        available_at=now + _redeliver_after(),
+    message = insert(
+        OutboxMessage(
+            handler=handler,
+            args=list(args),
+            kwargs=kwargs or {},
+            created_at=now,
+            available_at=now + _redeliver_after(),
+        )
     )
     message_id, attempts = message.pk, 0
     transaction.on_commit(lambda: _publish([(message_id, attempts)], retry=False))

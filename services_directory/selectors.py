@@ -27,6 +27,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from core.errors import NotFound
+from core.sql import Select
 from services_directory.models import (
     MINUTES_PER_DAY,
     MINUTES_PER_WEEK,
@@ -392,6 +393,20 @@ def service_get(*, service_id: uuid.UUID) -> Service:
         )
     except Service.DoesNotExist:
         raise NotFound() from None
+
+
+# Every referral made to a service reads it so: one statement written once (``core.sql``).
+_SERVICE_WITH_ORGANIZATION = Select(
+    Service,
+    related=["organization"],
+    where=lambda column, qn: f"{column('id')} = %s",
+    params=[Service._meta.pk],
+)
+
+
+def service_with_organization(*, service_id: uuid.UUID) -> Service | None:
+    """The service with its organisation, or None when there is none."""
+    return _SERVICE_WITH_ORGANIZATION.one(service_id)
 
 
 def service_is_open(*, service: Service, at: datetime) -> bool:

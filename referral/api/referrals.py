@@ -25,6 +25,7 @@ from referral.selectors.access import membership_of
 from referral.services import referrals as services
 from referral.workflow import transitions_open_to
 from services_directory.models import Service, Stage
+from services_directory.selectors import service_with_organization
 
 
 class OrganizationRef(serializers.Serializer):
@@ -253,7 +254,7 @@ class NotificationOutput(serializers.Serializer):
 
 
 def _service_for_referral(service_id) -> Service:
-    service = Service.objects.select_related("organization").filter(pk=service_id).first()
+    service = service_with_organization(service_id=service_id)
     if service is None:
         raise ValidationFailed(
             _("Unknown service."), errors={"to_service": [_("Unknown service.")]}

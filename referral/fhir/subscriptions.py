@@ -19,11 +19,13 @@ import logging
 import urllib.error
 import urllib.request
 import uuid
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db import connections, router
+from django.db.models import F
 from django.utils import timezone
 
 from core.outbox import handler, outbox_send
@@ -82,16 +84,27 @@ def _is_loopback(host: str) -> bool:
 def subscriptions_notify(*, referral: Referral) -> int:
     """Queue a notification for every active subscription that covers this referral's Task
     (in the caller's transaction). Returns how many were queued."""
-    matching = FhirSubscription.objects.filter(
-        Q(role="")
-        | Q(role="owner", organization_id=referral.receiving_organization_id)
-        | Q(role="requester", organization_id=referral.sender_organization_id),
-        status=FhirSubscriptionStatus.ACTIVE,
-        organization_id__in={referral.sender_organization_id, referral.receiving_organization_id},
-    ).values_list("pk", flat=True)
+    connection = connections[router.db_for_read(FhirSubscription)]
+    organization = FhirSubscription._meta.get_field("organization")
+    sender, receiver = (
+        organization.get_db_prep_value(value, connection, prepared=False)
+        for value in (referral.sender_organization_id, referral.receiving_organization_id)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _matching_sql(connection.ops.quote_name),
+            [FhirSubscriptionStatus.ACTIVE, sender, receiver, receiver, sender],
+        )
+        pk = FhirSubscription._meta.pk.get_col(FhirSubscription._meta.db_table)
+        converters = connection.ops.get_db_converters(pk) + pk.get_db_converters(connection)
+        matching = []
+        for (value,) in cursor.fetchall():
+            for converter in converters:
+                value = converter(value, pk, connection)
+            matching.append(value)
     queued = 0
     at = timezone.now()
-    for subscription_id in list(matching):
+    for subscription_id in matching:
         FhirSubscription.objects.filter(pk=subscription_id).update(
             events_since_start=F("events_since_start") + 1
         )
@@ -104,6 +117,28 @@ def subscriptions_notify(*, referral: Referral) -> int:
         )
         queued += 1
     return queued
+
+
+@cache
+def _matching_sql(qn) -> str:
+    """The active subscriptions that cover a Task of these sender and receiver organisations
+    (a NULL receiver, a referral to a stage not taken yet, matches nothing), in the
+    subscriptions' own order. Written once: every referral write asks it, and building it
+    through the ORM cost more than running it."""
+    meta = FhirSubscription._meta
+    column = {name: qn(meta.get_field(name).column) for name in ("organization", "role", "status")}
+    order = ", ".join(
+        f"{qn(meta.get_field(name.lstrip('-')).column)}{' DESC' if name.startswith('-') else ''}"
+        for name in meta.ordering
+    )
+    return (
+        f"SELECT {qn(meta.pk.column)} FROM {qn(meta.db_table)} "  # noqa: S608 - names only
+        f"WHERE {column['status']} = %s AND {column['organization']} IN (%s, %s) "
+        f"AND ({column['role']} = '' "
+        f"OR ({column['role']} = 'owner' AND {column['organization']} = %s) "
+        f"OR ({column['role']} = 'requester' AND {column['organization']} = %s)) "
+        f"ORDER BY {order}"
+    )
 
 
 def notification_bundle(

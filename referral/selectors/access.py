@@ -19,11 +19,13 @@ from datetime import datetime
 from functools import cache
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from core.sql import Select
 from referral.models import (
     Consent,
+    Contact,
     DisclosedField,
     EmergencyAccess,
     Person,
@@ -38,6 +40,13 @@ ALL_FIELDS = frozenset(DisclosedField.values)
 
 
 _MEMBERSHIP = Membership._meta.get_field("user").remote_field
+# Every API request of a member starts here: one statement written once (core.sql).
+_MEMBERSHIP_OF = Select(
+    Membership,
+    related=["organization"],
+    where=lambda column, qn: f"{column('user')} = %s",
+    params=[Membership._meta.get_field("user")],
+)
 
 
 def membership_of(user) -> Membership | None:
@@ -46,10 +55,7 @@ def membership_of(user) -> Membership | None:
     if not getattr(user, "is_authenticated", False):
         return None
     if not _MEMBERSHIP.is_cached(user):
-        _MEMBERSHIP.set_cached_value(
-            user,
-            Membership.objects.select_related("organization").filter(user_id=user.pk).first(),
-        )
+        _MEMBERSHIP.set_cached_value(user, _MEMBERSHIP_OF.one(user.pk))
     return _MEMBERSHIP.get_cached_value(user)
 
 
@@ -123,6 +129,59 @@ def person_visible_q(user) -> Q:
         ).values("person_id")
         condition |= Q(pk__in=referred)
     return condition
+
+
+def _person_grant_sql(column, qn) -> str:
+    grants = PersonGroupObjectPermission._meta
+    return (
+        f"{column('id')} = %s AND {column('id')} IN (SELECT "  # noqa: S608 - names only
+        f"{qn(grants.get_field('content_object').column)} FROM {qn(grants.db_table)} WHERE "
+        f"{qn(grants.get_field('group').column)} = %s "
+        f"AND {qn(grants.get_field('permission').column)} = %s)"
+    )
+
+
+def _first_contact_sql(column, qn) -> str:
+    contact = Contact._meta
+    occurred = qn(contact.get_field("occurred_at").column)
+    return (
+        f"SELECT MIN({occurred}) FROM {qn(contact.db_table)} "  # noqa: S608 - names only
+        f"WHERE {qn(contact.get_field('person').column)} = {column('id')}"
+    )
+
+
+_GRANTS = PersonGroupObjectPermission._meta
+# ``person_visible_q`` for a member who coordinates nothing (the condition its grant part
+# is), with the person's first contact: one statement, written once, for every referral made.
+_PERSON_GRANTED = Select(
+    Person,
+    where=_person_grant_sql,
+    params=[Person._meta.pk, _GRANTS.get_field("group"), _GRANTS.get_field("permission")],
+    extra=[("first_contact_at", _first_contact_sql, Contact._meta.get_field("occurred_at"))],
+)
+
+
+def person_visible_get(user, person_id) -> Person | None:
+    """The person, if ``person_visible_q`` lets this user see them, else None; with
+    ``first_contact_at``, the time of their earliest contact (None without one), where a
+    referral made for them starts its journey."""
+    membership = membership_of(user)
+    if membership is None:
+        return None
+    if not coordinated_task_force_ids(user):
+        return _PERSON_GRANTED.one(
+            person_id, membership.organization.group_id, permission_id(Person, "view_person")
+        )
+    first_contact = (
+        Contact.objects.filter(person=OuterRef("pk"))
+        .order_by("occurred_at")
+        .values("occurred_at")[:1]
+    )
+    return (
+        Person.objects.filter(person_visible_q(user), pk=person_id)
+        .annotate(first_contact_at=Subquery(first_contact))
+        .first()
+    )
 
 
 def consent_active(consent: Consent, *, at: datetime) -> bool:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.sql import insert
 from referral import crypto, notices, reasons
 from referral.fhir.subscriptions import subscriptions_notify
 from referral.models import (
@@ -35,7 +36,7 @@ from referral.permissions import (
     referral_offer_grant,
     referral_offers_withdraw,
 )
-from referral.selectors.access import consent_covering, membership_of, person_visible_q
+from referral.selectors.access import consent_covering, membership_of, person_visible_get
 from referral.selectors.referrals import referral_reason_text
 from referral.workflow import Side, next_statuses, side_for
 from services_directory.models import Organization, Service, ServiceStatus, TaskForce
@@ -178,12 +179,12 @@ def referral_create(
         text=(reason or "").strip(),
     )
     if client_uuid is None:
-        referral.save(force_insert=True)
+        insert(referral)
     else:
         # Only a client_uuid can collide, so only then the savepoint that outlives it.
         try:
             with transaction.atomic():
-                referral.save(force_insert=True)
+                insert(referral)
         except IntegrityError:
             # A concurrent request with the same client_uuid won: answer as its replay.
             existing = Referral.objects.filter(client_uuid=client_uuid).first()
@@ -304,7 +305,7 @@ def referral_create_for_stage(
     )
     try:
         with transaction.atomic():
-            referral.save(force_insert=True)
+            insert(referral)
     except IntegrityError:
         existing = Referral.objects.filter(client_uuid=client_uuid).first()
         if existing is None:
@@ -571,14 +572,16 @@ def _clean_reason_code(*, to: str, reason_code: str, outcome: str) -> tuple[str,
 
 def _sent_event(*, referral, sender, organization, now) -> ReferralEvent:
     """The first step of a referral's journey, to a service or to a stage alike."""
-    return ReferralEvent.objects.create(
-        referral=referral,
-        actor=sender,
-        organization=organization,
-        from_status="",
-        to_status=ReferralStatus.SENT,
-        created_at=now,
-        seconds_since_journey_start=_seconds(now - referral.journey_started_at),
+    return insert(
+        ReferralEvent(
+            referral=referral,
+            actor=sender,
+            organization=organization,
+            from_status="",
+            to_status=ReferralStatus.SENT,
+            created_at=now,
+            seconds_since_journey_start=_seconds(now - referral.journey_started_at),
+        )
     )
 
 
@@ -589,6 +592,8 @@ def _seconds(delta) -> int:
 def _first_contact_at(person: Person | None):
     if person is None:
         return None
+    if hasattr(person, "first_contact_at"):
+        return person.first_contact_at  # read with the person (``person_for_referral``)
     return (
         Contact.objects.filter(person=person)
         .order_by("occurred_at")
@@ -925,8 +930,10 @@ def _notify(
     from referral.tasks import notification_queue
 
     notification_queue(
-        Notification.objects.create(
-            referral=referral, organization=organization, event=event, code=code, params=params
+        insert(
+            Notification(
+                referral=referral, organization=organization, event=event, code=code, params=params
+            )
         )
     )
 
@@ -977,7 +984,7 @@ def referral_note_add(*, referral: Referral, actor, text: str) -> ReferralNote:
 def person_for_referral(*, user, person_id) -> Person:
     """The person to refer, if the sender's organisation may see them; else a 400 that does
     not reveal whether they exist."""
-    person = Person.objects.filter(person_visible_q(user), pk=person_id).first()
+    person = person_visible_get(user, person_id)
     if person is None:
         raise ValidationFailed(_("Unknown person."), errors={"person": [_("Unknown person.")]})
     return person
