@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router, transaction
-from django.db.models import Field, Model, signals
+from django.db.models import Field, Model, Value, signals
 
 # ``column(name)`` is the quoted "table"."column" of a field of the selected model;
 # ``qn`` quotes any name. A statement part is written with them once per vendor.
@@ -50,13 +50,15 @@ def _converters(connection, expression) -> tuple:
 
 
 class Select:
-    """``SELECT`` one row of ``model`` (with the rows its foreign keys in ``related`` point
-    to, as ``select_related`` would join them) ``WHERE`` the condition ``where`` writes, as
-    an instance with those related instances cached on it, or None.
+    """``SELECT`` rows of ``model`` (with the rows its foreign keys in ``related`` point to,
+    joined as ``select_related`` joins them) ``WHERE`` the condition ``where`` writes, as
+    instances with those related instances cached on them: ``one`` (or None), ``all``.
 
-    ``params`` are the fields whose types the condition's ``%s`` take, in order (values are
-    prepared for the database as a filter on that field would prepare them). ``extra``
-    adds computed columns, set as attributes: ``(name, writer, field of the value's type)``.
+    ``extra`` adds computed columns, set on each instance as attributes: ``(name, writer,
+    field of the value's type)``. ``order`` writes the ORDER BY list. ``params`` are the
+    fields whose types the statement's ``%s`` take, in the statement's order (those of
+    ``extra`` first, then those of ``where``); values are prepared for the database as a
+    filter on that field would prepare them.
     """
 
     def __init__(
@@ -67,12 +69,14 @@ class Select:
         params: Sequence[Field],
         related: Sequence[str] = (),
         extra: Sequence[tuple[str, Writer, Field]] = (),
+        order: Writer | None = None,
     ) -> None:
         self.model = model
         self.where = where
         self.params = tuple(params)
         self.related = tuple(related)
         self.extra = tuple(extra)
+        self.order = order
         self._prepared: dict[str, _Prepared] = {}
 
     def _prepare(self, connection) -> _Prepared:
@@ -112,7 +116,7 @@ class Select:
             add(target, alias, field)
         extra = []
         for name, writer, field in self.extra:
-            expression = field.get_col(table)
+            expression = Value(None, output_field=field)  # the value's type, for converters
             extra.append((name, len(columns), _converters(connection, expression), expression))
             columns.append(f"({writer(column, qn)}) AS {qn(name)}")
         sql = " ".join(
@@ -120,11 +124,12 @@ class Select:
                 f"SELECT {', '.join(columns)} FROM {qn(table)}",  # noqa: S608 - names, no values
                 *joins,
                 f"WHERE {self.where(column, qn)}",
+                *([f"ORDER BY {self.order(column, qn)}"] if self.order else []),
             ]
         )
         return _Prepared(sql, tuple(parts), tuple(extra))
 
-    def one(self, *values: Any, using: str | None = None) -> Model | None:
+    def _execute(self, values, using, fetch):
         alias = using or router.db_for_read(self.model)
         connection = connections[alias]
         prepared = self._prepared.get(connection.vendor)
@@ -136,9 +141,18 @@ class Select:
         ]
         with connection.cursor() as cursor:
             cursor.execute(prepared.sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
+            rows = fetch(cursor)
+        return [self._instance(alias, connection, prepared, row) for row in rows]
+
+    def one(self, *values: Any, using: str | None = None) -> Model | None:
+        found = self._execute(values, using, lambda cursor: cursor.fetchmany(1))
+        return found[0] if found else None
+
+    def all(self, *values: Any, using: str | None = None) -> list[Model]:
+        return self._execute(values, using, lambda cursor: cursor.fetchall())
+
+    @staticmethod
+    def _instance(alias, connection, prepared: _Prepared, row) -> Model:
         row = list(row)
         for part in prepared.parts:
             for position, converters, expression in part.converters:

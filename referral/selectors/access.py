@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from functools import cache
 
-from django.db import connection
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from core.sql import Select
@@ -201,43 +199,39 @@ def consents_covering(
     at = at or timezone.now()
     return [
         consent
-        for consent in Consent.objects.raw(
-            _consents_open_sql(), _consents_open_params(person, organization_id)
-        )
+        for consent in _CONSENTS_OPEN.all(organization_id, person.pk)
         if consent_active(consent, at=at)
         and (consent.to_organization or stages.intersection(consent.stages or []))
     ]
 
 
-@cache
-def _consents_open_sql() -> str:
-    """A person's consents neither revoked nor expired, newest first, each with
-    ``to_organization``: whether the organisation is one of its recipients (an EXISTS probe
-    of the recipients' unique index). One statement, written once: every referral create
-    and every read of a person's identity asks it, and building it through the ORM cost
-    more than running it."""
-    qn = connection.ops.quote_name
-    consent, recipients = Consent._meta, Consent.recipients.through._meta
-    column = {
-        name: qn(consent.get_field(name).column)
-        for name in ("person", "revoked_at", "expired_at", "given_at")
-    }
-    table = qn(consent.db_table)
+def _to_organization_sql(column, qn) -> str:
+    recipients = Consent.recipients.through._meta
     return (
-        f"SELECT {table}.*, EXISTS(SELECT 1 FROM {qn(recipients.db_table)} r "  # noqa: S608
-        f"WHERE r.{qn(recipients.get_field('consent').column)} = {table}.{qn(consent.pk.column)} "
-        f"AND r.{qn(recipients.get_field('organization').column)} = %s) AS to_organization "
-        f"FROM {table} WHERE {column['person']} = %s AND {column['revoked_at']} IS NULL "
-        f"AND {column['expired_at']} IS NULL ORDER BY {column['given_at']} DESC"
+        f"EXISTS(SELECT 1 FROM {qn(recipients.db_table)} r "  # noqa: S608 - names only
+        f"WHERE r.{qn(recipients.get_field('consent').column)} = {column('id')} "
+        f"AND r.{qn(recipients.get_field('organization').column)} = %s)"
     )
 
 
-def _consents_open_params(person: Person, organization_id) -> list:
-    organization = Consent.recipients.through._meta.get_field("organization").target_field
-    return [
-        organization.get_db_prep_value(organization_id, connection),
-        Consent._meta.get_field("person").target_field.get_db_prep_value(person.pk, connection),
-    ]
+# A person's consents neither revoked nor expired, newest first, each with
+# ``to_organization``: whether the organisation is one of its recipients (an EXISTS probe of
+# the recipients' unique index). One statement, written once (``core.sql``): every referral
+# create and every read of a person's identity asks it, and building it through the ORM cost
+# more than running it.
+_CONSENTS_OPEN = Select(
+    Consent,
+    where=lambda column, qn: (
+        f"{column('person')} = %s AND {column('revoked_at')} IS NULL "
+        f"AND {column('expired_at')} IS NULL"
+    ),
+    params=[
+        Consent.recipients.through._meta.get_field("organization"),
+        Consent._meta.get_field("person"),
+    ],
+    extra=[("to_organization", _to_organization_sql, BooleanField())],
+    order=lambda column, qn: f"{column('given_at')} DESC",
+)
 
 
 def consent_covering(

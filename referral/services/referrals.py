@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from functools import cache
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.sql import insert
+from core.sql import Select, insert
 from referral import crypto, notices, reasons
 from referral.fhir.subscriptions import subscriptions_notify
 from referral.models import (
@@ -452,12 +451,7 @@ def _task_force_for(
     *, organization: Organization, service: Service, wanted, parent: Referral | None
 ) -> TaskForce:
     """The task force a new referral belongs to (see ``referral_create``)."""
-    shared = list(
-        TaskForce.objects.raw(
-            _shared_task_forces_sql(),
-            [_organization_key(organization.pk), _organization_key(service.organization_id)],
-        )
-    )
+    shared = _SHARED_TASK_FORCES.all(organization.pk, service.organization_id)
     if not shared:
         raise ValidationFailed(
             _("This service is not in a task force of your organisation."),
@@ -485,26 +479,28 @@ def _task_force_for(
     return shared[0]
 
 
-@cache
-def _shared_task_forces_sql() -> str:
-    """The task forces two organisations both belong to, oldest first: one statement written
-    once (every create asks it; building it through the ORM cost more than running it)."""
-    qn = connection.ops.quote_name
+def _shared_where(column, qn) -> str:
     through = TaskForce.organizations.through._meta
-    table, members = qn(TaskForce._meta.db_table), qn(through.db_table)
+    members = qn(through.db_table)
     task_force = qn(through.get_field("taskforce").column)
     member = qn(through.get_field("organization").column)
-    pk = f"{table}.{qn(TaskForce._meta.pk.column)}"
-    return (
-        f"SELECT {table}.* FROM {table} WHERE "  # noqa: S608
-        f"EXISTS(SELECT 1 FROM {members} m WHERE m.{task_force} = {pk} AND m.{member} = %s) "
-        f"AND EXISTS(SELECT 1 FROM {members} m WHERE m.{task_force} = {pk} AND m.{member} = %s) "
-        f"ORDER BY {pk}"
+    return " AND ".join(
+        f"EXISTS(SELECT 1 FROM {members} m WHERE m.{task_force} = {column('id')} "  # noqa: S608
+        f"AND m.{member} = %s)"
+        for _ in range(2)
     )
 
 
-def _organization_key(organization_id):
-    return Organization._meta.pk.get_db_prep_value(organization_id, connection)
+_MEMBER = TaskForce.organizations.through._meta.get_field("organization")
+# The task forces two organisations both belong to, oldest first: one statement written once
+# (``core.sql``; every create asks it, and building it through the ORM cost more than
+# running it).
+_SHARED_TASK_FORCES = Select(
+    TaskForce,
+    where=_shared_where,
+    params=[_MEMBER, _MEMBER],
+    order=lambda column, qn: column("id"),
+)
 
 
 def _which(shared: list[TaskForce]) -> str:
