@@ -384,11 +384,16 @@ CELERY_BEAT_SCHEDULE["outbox-purge"] = {
 # The queue tasks go to when none is named; a test worker uses a queue of its own.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE") or "celery"
 # Modules with tasks that autodiscovery (``<app>.tasks``) does not find.
-CELERY_IMPORTS = ["coordination.rollup"]
+CELERY_IMPORTS = ["coordination.rollup", "coordination.metrics_rollup"]
 # Flow rollup of the finished UTC days, nightly (coordination.rollup).
 CELERY_BEAT_SCHEDULE["flows-rollup-nightly"] = {
     "task": "coordination.flows_rollup_nightly",
     "schedule": crontab(hour=1, minute=30),  # 01:30 UTC (CELERY_TIMEZONE)
+}
+# The outcome metrics' rollup, nightly (coordination.metrics_rollup).
+CELERY_BEAT_SCHEDULE["metrics-rollup-nightly"] = {
+    "task": "coordination.metrics_rollup_nightly",
+    "schedule": crontab(hour=2, minute=0),  # 02:00 UTC
 }
 
 EMAIL_BACKEND = os.environ.get(

@@ -1,11 +1,15 @@
 """The outcome metrics deflection programmes are judged by (``GET /api/v1/metrics/``), each
 for a scope and period and per pathway, defined in ``docs/metrics.md``.
 
-Everything is counted in the database: one GROUP BY pass over the referrals made in the
-period (a cohort), reading the measures the transitions keep on each referral
-(``accepted_after_seconds``, ``engaged_at``, ...), one for their coded reasons, two for the
-period's contacts; medians are read from the two middle rows of a window-function ranking.
-Nothing loops over rows in Python.
+Everything is counted in the database. The counts read the measures the transitions keep on
+each referral (``accepted_after_seconds``, ``engaged_at``, ...) of the referrals made in the
+period (a cohort): those that had *settled* by the nightly rollup's cutoff come summed from
+its rows (``MetricsRollup``, written by ``coordination.metrics_rollup``), the others are
+counted live in one GROUP BY pass. A settled referral is one whose every contribution is
+final (a final status, and every window a metric waits for over), so its rollup row holds for
+any later request. Medians are exact: the middle rows of the cohort read in value order
+(index only for a task force); the contacts' figures are a GROUP BY per person. Nothing loops
+over rows in Python.
 
 Published numbers follow the flows' small-cell rule (``coordination.flows.suppression``):
 every count is ``"<5"`` or rounded to a multiple of 5; a share is computed from its published
@@ -21,24 +25,19 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db.models import (
-    Count,
-    Exists,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Window,
-)
-from django.db.models.functions import RowNumber, TruncDate
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext, gettext_lazy
 
 from audit.models import AuditAction
 from audit.services import audit_record
 from coordination.flows.periods import day_start
 from coordination.flows.suppression import SMALL_CELL, SUPPRESSION_RULE, published_count
+from coordination.models import MetricsReasonRollup, MetricsRollup, MetricsRollupRun
 from referral.models import Contact, Pathway, Referral, ReferralStatus
 from referral.reasons import NOT_SUCCESSFUL
+from referral.workflow import CLOSED
 from services_directory.models import Stage
 
 HOUR, DAY = 3600, 86400
@@ -49,6 +48,16 @@ S = ReferralStatus
 INITIATION_DAYS, ENGAGEMENT_DAYS = 14, 34
 RETENTION_DAYS = (30, 90)
 TOTAL = "all"
+# What ``_referral_counts`` counts (the columns of ``MetricsRollup``).
+COUNTS = (
+    "referrals", "accepted", "waited",
+    "t_same_day", "e_same_day", "t_72h", "e_72h", "t_14d", "e_14d", "t_34d", "e_34d",
+    "engaged_30d", "retained_30d", "engaged_90d", "retained_90d",
+)  # fmt: skip
+# The longest windows a referral's counts wait for: from the journey start (IET engagement),
+# and from engagement (retention).
+JOURNEY_WINDOW = timedelta(days=INITIATION_DAYS + ENGAGEMENT_DAYS)
+ENGAGED_WINDOW = timedelta(days=max(RETENTION_DAYS))
 
 SHARES = (
     "referral_acceptance_rate",
@@ -105,10 +114,24 @@ def _stayed(days: int) -> Q:
     return Q(left_care_after_seconds__isnull=True) | Q(left_care_after_seconds__gt=days * DAY)
 
 
-def _referral_counts(referrals: QuerySet[Referral], now: datetime) -> dict[str, dict[str, int]]:
-    """Per pathway, in one pass over the cohort: referrals made and accepted; the treatment
-    referrals whose windows have passed (``t_*``) and those meeting each (``e_*``); the
-    engagements whose retention windows have passed and those retained."""
+def settled(cutoff: datetime) -> Q:
+    """The referrals whose contribution to every metric was final at ``cutoff``: a final
+    status reached by then (no move leads out of it), the journey begun ``JOURNEY_WINDOW``
+    before, any engagement ``ENGAGED_WINDOW`` before. Once true, true for ever."""
+    return (
+        Q(status__in=CLOSED, status_changed_at__lte=cutoff)
+        & Q(journey_started_at__lte=cutoff - JOURNEY_WINDOW)
+        & (Q(engaged_at__isnull=True) | Q(engaged_at__lte=cutoff - ENGAGED_WINDOW))
+    )
+
+
+def _referral_counts(
+    referrals: QuerySet[Referral], now: datetime, by: tuple[str, ...] = ("pathway",)
+) -> QuerySet:
+    """Per ``by`` (the pathway), in one pass over the cohort: referrals made and accepted,
+    and those that left a waiting list; the treatment referrals whose windows have passed
+    (``t_*``) and those meeting each (``e_*``); the engagements whose retention windows have
+    passed and those retained. The rows' keys are ``by`` and ``COUNTS``."""
     treatment = Q(stage=TREATMENT)
     today = day_start(now.date())
     entered = Q(engaged_after_journey_seconds__isnull=False)
@@ -118,10 +141,11 @@ def _referral_counts(referrals: QuerySet[Referral], now: datetime) -> dict[str, 
 
     same_day = treatment & Q(journey_started_at__lt=today)
     initiated = entered & Q(engaged_after_journey_seconds__lte=INITIATION_DAYS * DAY)
-    window_34 = begun(timedelta(days=INITIATION_DAYS + ENGAGEMENT_DAYS))
+    window_34 = begun(JOURNEY_WINDOW)
     counts: dict[str, Any] = {
         "referrals": Count("id"),
         "accepted": Count("id", filter=Q(accepted_after_seconds__isnull=False)),
+        "waited": Count("id", filter=Q(waitlisted_seconds__isnull=False)),
         "t_same_day": Count("id", filter=same_day),
         "e_same_day": Count("id", filter=same_day & entered & Q(entry_day=F("journey_day"))),
         "t_72h": Count("id", filter=begun(timedelta(hours=72))),
@@ -140,98 +164,83 @@ def _referral_counts(referrals: QuerySet[Referral], now: datetime) -> dict[str, 
         passed = Q(engaged_at__lte=now - timedelta(days=days))
         counts[f"engaged_{days}d"] = Count("id", filter=passed)
         counts[f"retained_{days}d"] = Count("id", filter=passed & _stayed(days))
-    rows = (
+    return (
         referrals.annotate(
             entry_day=TruncDate("engaged_at", tzinfo=UTC),
             journey_day=TruncDate("journey_started_at", tzinfo=UTC),
         )
-        .values("pathway")
+        .values(*by)
         .annotate(**counts)
         .order_by()
     )
-    return {row.pop("pathway"): row for row in rows}
 
 
-def _reason_counts(referrals: QuerySet[Referral]) -> dict[str, dict[tuple[str, str], int]]:
-    """Coded reasons of the cohort's declines, losses and unsuccessful completions: each is
-    a final status, so the referral's own latest code is the one."""
-    rows = (
+def reason_groups(referrals: QuerySet[Referral], by: tuple[str, ...] = ("pathway",)) -> QuerySet:
+    """Coded reasons of the cohort's declines, losses and unsuccessful completions per
+    ``by``, ``status`` and ``status_reason_code`` (``n`` each): each is a final status, so the
+    referral's own latest code is the one."""
+    return (
         referrals.filter(
             Q(status__in=[S.DECLINED, S.DISENGAGED]) | Q(status=S.COMPLETED, outcome=NOT_SUCCESSFUL)
         )
-        .values_list("pathway", "status", "status_reason_code")
+        .values(*by, "status", "status_reason_code")
         .annotate(n=Count("id"))
         .order_by()
     )
-    counts: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
-    for pathway, status, code, n in rows:
-        counts[pathway][(status, code)] += n
-    return counts
 
 
-def _medians(referrals: QuerySet[Referral], field: str) -> dict[str, float | None]:
-    """Exact medians of ``field`` per pathway and overall (``TOTAL``), from the middle rows of
-    a ranking in the database: groups under ``SMALL_CELL`` get None."""
-    order = [F(field).asc(), F("id").asc()]
-    ranked = referrals.filter(**{f"{field}__isnull": False}).annotate(
-        by_pathway=Window(RowNumber(), partition_by=[F("pathway")], order_by=order),
-        overall=Window(RowNumber(), order_by=order),
-        in_pathway=Window(Count("id"), partition_by=[F("pathway")]),
-        in_all=Window(Count("id")),
-    )
-    # Only the middle rows leave the database (two per group at most): Django applies the
-    # filter on the window columns around the ranking query.
-    wanted = ranked.filter(
-        Q(by_pathway=(F("in_pathway") + 1) / 2)
-        | Q(by_pathway=(F("in_pathway") + 2) / 2)
-        | Q(overall=(F("in_all") + 1) / 2)
-        | Q(overall=(F("in_all") + 2) / 2)
-    ).values_list("pathway", field, "by_pathway", "overall", "in_pathway", "in_all")
-    middle: dict[str, list[int]] = defaultdict(list)
-    sizes: dict[str, int] = {}
-
-    def is_middle(rank: int, n: int) -> bool:
-        return rank in {(n + 1) // 2, (n + 2) // 2}
-
-    for pathway, value, by_pathway, overall, in_pathway, in_all in wanted:
-        sizes[pathway], sizes[TOTAL] = in_pathway, in_all
-        if is_middle(by_pathway, in_pathway):
-            middle[pathway].append(value)
-        if is_middle(overall, in_all):
-            middle[TOTAL].append(value)
-    return {
-        key: (sum(values) / len(values) if sizes[key] >= SMALL_CELL else None)
-        for key, values in middle.items()
-    }
+def _medians(
+    referrals: QuerySet[Referral], field: str, sizes: dict[str, int]
+) -> dict[str, float | None]:
+    """Exact medians of ``field`` per pathway and overall (``TOTAL``): the middle one or two
+    values of the cohort in value order, read in the database (off a partial index on
+    ``(task_force, [pathway,] field, created_at)`` for a task force, index only, stopped after
+    the middle). ``sizes`` are the numbers of non-null values (from the counts); groups under
+    ``SMALL_CELL`` get None and cost no query."""
+    with_value = referrals.filter(**{f"{field}__isnull": False})
+    medians: dict[str, float | None] = {}
+    for key, n in sizes.items():
+        if n < SMALL_CELL:
+            medians[key] = None
+            continue
+        group = with_value if key == TOTAL else with_value.filter(pathway=key)
+        low = (n + 1) // 2 - 1  # the 0-based rank of the lower middle value
+        values = list(group.order_by(field).values_list(field, flat=True)[low : low + 2 - n % 2])
+        medians[key] = sum(values) / len(values)
+    return medians
 
 
 def _contact_counts(
     contacts: QuerySet[Contact],
 ) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
-    """Per pathway and overall: contacts, people contacted, and people contacted again."""
+    """Per pathway and overall: contacts, people contacted, and people contacted again, each
+    one GROUP BY over the contacts per person (no lookup per contact)."""
 
-    def again(same_pathway: bool) -> Exists:
-        others = contacts.filter(person_id=OuterRef("person_id")).exclude(pk=OuterRef("pk"))
-        if same_pathway:
-            others = others.filter(pathway=OuterRef("pathway"))
-        return Exists(others)
+    def per_person(*by: str) -> tuple[str, list]:
+        rows = contacts.values(*by, "person_id").annotate(n=Count("id")).order_by()
+        sql, params = rows.query.sql_with_params()
+        return sql, list(params)
 
-    people = Q(person__isnull=False)
-    rows = (
-        contacts.values("pathway")
-        .annotate(
-            contacts=Count("id"),
-            people=Count("person_id", distinct=True, filter=people),
-            repeat=Count("person_id", distinct=True, filter=people & again(True)),
-        )
-        .order_by()
+    # Over the per-person groups: all contacts, the people (not anonymous ones), and the
+    # people met more than once.
+    sums = (
+        "SUM(n), COUNT(person_id), "
+        "COALESCE(SUM(CASE WHEN person_id IS NOT NULL AND n > 1 THEN 1 ELSE 0 END), 0)"
     )
-    per_pathway = {row.pop("pathway"): row for row in rows}
-    overall = contacts.aggregate(
-        people=Count("person_id", distinct=True, filter=people),
-        repeat=Count("person_id", distinct=True, filter=people & again(False)),
-    )
-    return per_pathway, overall
+    # The inner SQL is the ORM's, with its values bound as parameters; nothing of the request
+    # is pasted into it.
+    with connection.cursor() as cursor:
+        sql, params = per_person("pathway")
+        outer = f"SELECT pathway, {sums} FROM ({sql}) per_person GROUP BY pathway"  # noqa: S608
+        cursor.execute(outer, params)
+        per_pathway = {
+            pathway: {"contacts": int(total), "people": int(people), "repeat": int(repeat)}
+            for pathway, total, people, repeat in cursor.fetchall()
+        }
+        sql, params = per_person()
+        cursor.execute(f"SELECT {sums} FROM ({sql}) per_person", params)  # noqa: S608
+        _, people, repeat = cursor.fetchone()
+    return per_pathway, {"people": int(people or 0), "repeat": int(repeat or 0)}
 
 
 def _share(numerator: int, denominator: int) -> dict[str, Any]:
@@ -274,7 +283,47 @@ def _published(
     }
 
 
-def metrics_compute(
+def _rolled_up(
+    referrals: QuerySet[Referral],
+    *,
+    organization_ids: list[uuid.UUID],
+    task_force_id: int | None,
+    since: date,
+    until: date,
+    pathway: str | None,
+) -> tuple[QuerySet[Referral], list[dict], list[dict]]:
+    """The cohort's referrals to count live, and the rollup's count and reason rows for the
+    rest: those made on a rolled-up day that had settled by the rollup's cutoff."""
+    run = MetricsRollupRun.objects.first()
+    if run is None or since >= run.until:
+        return referrals, [], []
+    if task_force_id is not None:
+        scope = Q(task_force_id=task_force_id)
+    elif len(organization_ids) == 1:  # the rollup keeps one organisation's rows, not sets
+        scope = Q(organization_id=organization_ids[0])
+    else:
+        return referrals, [], []
+    rows = Q(day__gte=since, day__lt=min(until, run.until)) & scope
+    if pathway:
+        rows &= Q(pathway=pathway)
+    cutoff = day_start(run.until)
+    live = referrals.exclude(Q(created_at__lt=cutoff) & settled(cutoff))
+    counts = list(
+        MetricsRollup.objects.filter(rows)
+        .values("pathway")
+        .annotate(**{name: Sum(name) for name in COUNTS})
+        .order_by()
+    )
+    reasons = list(
+        MetricsReasonRollup.objects.filter(rows)
+        .values("pathway", "status", status_reason_code=F("code"))
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    return live, counts, reasons
+
+
+def metrics_true(
     *,
     organization_ids: Iterable[uuid.UUID],
     task_force_id: int | None,
@@ -282,8 +331,12 @@ def metrics_compute(
     until: date,
     pathway: str | None = None,
     now: datetime,
+    use_rollup: bool = True,
 ) -> dict[str, Any]:
-    """The published metrics of a scope for ``[since, until)``, overall and per pathway."""
+    """The true (unpublished) counts and medians of a scope for ``[since, until)``: per
+    pathway and overall (``counts``), the coded reasons (``reasons``), the medians in seconds
+    (``accept``, ``waited``). ``use_rollup=False`` counts every referral live (the same
+    numbers: the benchmark's baseline and the tests' check of the rollup)."""
     organization_ids = list(organization_ids)
     referrals = cohort(
         organization_ids=organization_ids,
@@ -292,6 +345,16 @@ def metrics_compute(
         until=until,
         pathway=pathway,
     )
+    live, rolled_counts, rolled_reasons = referrals, [], []
+    if use_rollup:
+        live, rolled_counts, rolled_reasons = _rolled_up(
+            referrals,
+            organization_ids=organization_ids,
+            task_force_id=task_force_id,
+            since=since,
+            until=until,
+            pathway=pathway,
+        )
     contacts = Contact.objects.filter(
         organization_id__in=organization_ids,
         occurred_at__gte=day_start(since),
@@ -300,41 +363,75 @@ def metrics_compute(
     if pathway:
         contacts = contacts.filter(pathway=pathway)
     true: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for key, row in _referral_counts(referrals, now).items():
+    for row in [*rolled_counts, *_referral_counts(live, now)]:
+        key = row.pop("pathway")
         for name, value in row.items():
-            true[key][name] += int(value)
+            true[key][name] += int(value or 0)
     per_pathway_contacts, overall_contacts = _contact_counts(contacts)
     for key, row in per_pathway_contacts.items():
         for name, value in row.items():
             true[key][name] += int(value)
-    reasons = _reason_counts(referrals)
-    accept = _medians(referrals, "accepted_after_seconds")
-    waited = _medians(referrals, "waitlisted_seconds")
+    reasons: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    for row in [*rolled_reasons, *reason_groups(live)]:
+        reasons[row["pathway"]][(row["status"], row["status_reason_code"])] += int(row["n"])
 
     overall: dict[str, int] = defaultdict(int)
     for row in true.values():
         for name, value in row.items():
             if name not in ("people", "repeat"):
                 overall[name] += value
-    overall.update({k: int(v or 0) for k, v in overall_contacts.items()})
+    overall.update(overall_contacts)
     overall_reasons: dict[tuple[str, str], int] = defaultdict(int)
     for counts in reasons.values():
         for key, n in counts.items():
             overall_reasons[key] += n
 
+    def sizes(count: str) -> dict[str, int]:
+        return {TOTAL: overall[count]} | {key: row[count] for key, row in true.items()}
+
+    return {
+        "counts": {TOTAL: dict(overall)} | {key: dict(row) for key, row in true.items()},
+        "reasons": {TOTAL: dict(overall_reasons)} | {k: dict(v) for k, v in reasons.items()},
+        "accept": _medians(referrals, "accepted_after_seconds", sizes("accepted")),
+        "waited": _medians(referrals, "waitlisted_seconds", sizes("waited")),
+    }
+
+
+def metrics_compute(
+    *,
+    organization_ids: Iterable[uuid.UUID],
+    task_force_id: int | None,
+    since: date,
+    until: date,
+    pathway: str | None = None,
+    now: datetime,
+    use_rollup: bool = True,
+) -> dict[str, Any]:
+    """The published metrics of a scope for ``[since, until)``, overall and per pathway."""
+    found = metrics_true(
+        organization_ids=organization_ids,
+        task_force_id=task_force_id,
+        since=since,
+        until=until,
+        pathway=pathway,
+        now=now,
+        use_rollup=use_rollup,
+    )
+    counts, reasons = found["counts"], found["reasons"]
+    accept, waited = found["accept"], found["waited"]
     pathways = [pathway] if pathway else list(Pathway.values)
     return {
         "since": since.isoformat(),
         "until": until.isoformat(),
         "pathway": pathway,
         "as_of": now.isoformat(),
-        "totals": _published(overall, overall_reasons, accept.get(TOTAL), waited.get(TOTAL)),
+        "totals": _published(counts[TOTAL], reasons[TOTAL], accept.get(TOTAL), waited.get(TOTAL)),
         "pathways": [
             {
                 "pathway": value,
                 "label": Pathway(value).label,
                 **_published(
-                    true.get(value, {}),
+                    counts.get(value, {}),
                     reasons.get(value, {}),
                     accept.get(value),
                     waited.get(value),

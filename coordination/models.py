@@ -284,3 +284,119 @@ class RollupRun(models.Model):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+class MetricsRollup(models.Model):
+    """The outcome metrics' counts (``coordination.metrics``) of one UTC day's referrals (the
+    day they were made) that had *settled* by the rollup's cutoff, per pathway, for one scope
+    (a task force: the referrals made in it; or one organisation: those it sent or received).
+
+    A referral has settled once nothing can change what it adds to any metric: its status is
+    final (no move leads out of it) and every window a metric waits for has passed (48 days
+    from the journey start, 90 days from engagement). Its windowed counts are then fixed, so a
+    row holds for any later request. Referrals not settled at the cutoff are counted live.
+    Written by the nightly rollup (``coordination.metrics_rollup``); never by hand."""
+
+    day = models.DateField()
+    task_force = models.ForeignKey(
+        TaskForce, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    pathway = models.CharField(max_length=24)
+    # the counts of ``coordination.metrics.COUNTS`` (what each is: ``_referral_counts``)
+    referrals = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    waited = models.PositiveIntegerField(default=0)
+    t_same_day = models.PositiveIntegerField(default=0)
+    e_same_day = models.PositiveIntegerField(default=0)
+    t_72h = models.PositiveIntegerField(default=0)
+    e_72h = models.PositiveIntegerField(default=0)
+    t_14d = models.PositiveIntegerField(default=0)
+    e_14d = models.PositiveIntegerField(default=0)
+    t_34d = models.PositiveIntegerField(default=0)
+    e_34d = models.PositiveIntegerField(default=0)
+    engaged_30d = models.PositiveIntegerField(default=0)
+    retained_30d = models.PositiveIntegerField(default=0)
+    engaged_90d = models.PositiveIntegerField(default=0)
+    retained_90d = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily metrics rollup")
+        verbose_name_plural = _("daily metrics rollups")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(task_force__isnull=True, organization__isnull=False)
+                | models.Q(task_force__isnull=False, organization__isnull=True),
+                name="metrics_rollup_one_scope",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "task_force", "pathway"],
+                condition=models.Q(task_force__isnull=False),
+                name="one_task_force_metrics_rollup_row",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "organization", "pathway"],
+                condition=models.Q(organization__isnull=False),
+                name="one_organization_metrics_rollup_row",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["task_force", "day"]),
+            models.Index(fields=["organization", "day"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.pathway}"
+
+
+class MetricsReasonRollup(models.Model):
+    """The coded reasons of one UTC day's settled referrals (``MetricsRollup``): declines,
+    losses to follow-up and unsuccessful completions, per pathway, status and code."""
+
+    day = models.DateField()
+    task_force = models.ForeignKey(
+        TaskForce, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    pathway = models.CharField(max_length=24)
+    status = models.CharField(max_length=12)
+    code = models.CharField(max_length=32, blank=True)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("daily metrics reason rollup")
+        verbose_name_plural = _("daily metrics reason rollups")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(task_force__isnull=True, organization__isnull=False)
+                | models.Q(task_force__isnull=False, organization__isnull=True),
+                name="metrics_reason_rollup_one_scope",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["task_force", "day"]),
+            models.Index(fields=["organization", "day"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.status} {self.code} x{self.count}"
+
+
+class MetricsRollupRun(models.Model):
+    """How far the metrics rollup goes: its rows hold the referrals made before ``until``
+    that had settled by its start (the cutoff, midnight UTC of ``until``). One row, or none
+    before the first run (then every metric is counted live)."""
+
+    until = models.DateField()
+    finished_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("metrics rollup run")
+        verbose_name_plural = _("metrics rollup runs")
+
+    def __str__(self) -> str:
+        return str(self.until)

@@ -329,6 +329,25 @@ class Referral(models.Model):
             ),
             # a task force's referrals made in a period (the metrics' cohort)
             models.Index(fields=["task_force", "created_at"], name="referral_task_force_made_idx"),
+            # The metrics' exact medians for a task force: the middle rows of a period read in
+            # value order off these (index only, stopped after the middle), overall and per
+            # pathway (``coordination.metrics``). Partial: a referral enters them only when its
+            # value is set (at acceptance, on leaving the waiting list), never at creation.
+            *(
+                models.Index(
+                    fields=[*prefix, field, "created_at", *suffix],
+                    name=name,
+                    condition=models.Q(**{f"{field}__isnull": False}),
+                )
+                for field, short in (
+                    ("accepted_after_seconds", "accept"),
+                    ("waitlisted_seconds", "wait"),
+                )
+                for prefix, suffix, name in (
+                    (["task_force"], ["pathway"], f"referral_tf_{short}_idx"),
+                    (["task_force", "pathway"], [], f"referral_tf_path_{short}_idx"),
+                )
+            ),
         ]
         permissions = [
             ("view_referral_notes", "Can view clinical and engagement notes"),

@@ -4,12 +4,15 @@ frozen clock; the small-cell rule on each; who may read which scope."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
 
-from coordination.selectors.flows import metrics_get
+from coordination.metrics import TOTAL, metrics_true
+from coordination.metrics_rollup import metrics_rollup, metrics_rollup_nightly
+from coordination.models import MetricsRollup, MetricsRollupRun
+from coordination.selectors.flows import flow_scope_get, metrics_get
 from referral.services.contacts import contact_fingerprint, contact_record
 from referral.services.referrals import referral_create, referral_transition
 from tests.factories import person_create_for
@@ -106,6 +109,7 @@ def known(world):
     july = datetime(2025, 7, 2, 10, 0, tzinfo=UTC)
     _steps(_refer(world, service=world.treatment, at=july), p, july, [("accepted", H, {})])
     _contact(o, at=july)
+    world.referrals_on_june_5 = referrals
     return world
 
 
@@ -220,3 +224,95 @@ def test_the_same_readers_as_the_flows(client_for, known):
     assert one.json()["totals"]["referrals"] == 10
     bad = client_for(known.coordinator).get("/api/v1/metrics/", {"since": "June"})
     assert bad.status_code == 400 and "since" in bad.json()["errors"]
+
+
+# --- the rollup ----------------------------------------------------------------------------
+
+
+def _scopes(world):
+    """The task force (a coordinator's), one organisation (the clinic, a provider's), and the
+    task force on one pathway, as ``metrics_true`` takes them."""
+    coordinator = flow_scope_get(user=world.coordinator)
+    clinic = flow_scope_get(user=world.provider)
+    task_force = {
+        "organization_ids": coordinator.organization_ids,
+        "task_force_id": coordinator.task_force.pk,
+    }
+    return [
+        task_force,
+        {"organization_ids": clinic.organization_ids, "task_force_id": None},
+        {**task_force, "pathway": "officer_intervention"},
+    ]
+
+
+def _rolled_and_live(world, now):
+    """Every scope's true counts and medians for June and July, with the rollup and without."""
+    for scope in _scopes(world):
+        period = {"since": date(2025, 6, 1), "until": date(2025, 8, 1), "now": now, **scope}
+        yield metrics_true(**period), metrics_true(**period, use_rollup=False)
+
+
+def _settled_on_june_5(world) -> int:
+    rows = MetricsRollup.objects.filter(task_force=world.task_force, day=date(2025, 6, 5))
+    return sum(row.referrals for row in rows)
+
+
+@pytest.mark.parametrize(
+    "cutoff", [date(2025, 6, 6), date(2025, 7, 25), date(2025, 9, 10), date(2025, 10, 1)]
+)
+def test_the_rollup_counts_exactly_what_the_live_count_does(known, cutoff):
+    with time_machine.travel(datetime.combine(cutoff, time(1), tzinfo=UTC), tick=False):
+        assert metrics_rollup() > 0
+    assert MetricsRollupRun.objects.get().until == cutoff
+    for now in (datetime.combine(cutoff, time(9), tzinfo=UTC), NOW + 200 * D):
+        for rolled, live in _rolled_and_live(known, now):
+            assert rolled == live
+            assert rolled["counts"][TOTAL]["referrals"] > 0
+
+
+def test_the_rollup_holds_the_settled_and_rolls_a_day_again_when_more_settle(known):
+    # by 25 July four have settled, 48 days from their journeys' start: r9-r12, closed and
+    # never engaged; those engaged wait for 90 days from it, the open ones for their end
+    with time_machine.travel(datetime(2025, 7, 25, 1, tzinfo=UTC), tick=False):
+        metrics_rollup()
+    assert _settled_on_june_5(known) == 4
+    # by 1 October nine of the fourteen have: r1-r4, r6 (engaged 90 days before), r9, r10,
+    # r11, r12 (never engaged); r5, r7, r8 are still in treatment, the outreach two accepted
+    with time_machine.travel(datetime(2025, 10, 1, 1, tzinfo=UTC), tick=False):
+        days = metrics_rollup()
+    assert days >= 1  # the days since 25 July, and 5 June again
+    assert _settled_on_june_5(known) == 9
+    # the same cutoff again changes nothing
+    with time_machine.travel(datetime(2025, 10, 1, 2, tzinfo=UTC), tick=False):
+        assert metrics_rollup() == 0
+    # r5 completes after the cutoff: counted live until it settles, then rolled up with its day
+    r5 = known.referrals_on_june_5[4]
+    with time_machine.travel(datetime(2025, 10, 1, 10, tzinfo=UTC), tick=False):
+        referral_transition(
+            referral=r5, actor=known.provider, to="completed", outcome="not_successful",
+            reason_code="client_refused_services",
+        )  # fmt: skip
+    for rolled, live in _rolled_and_live(known, datetime(2025, 10, 1, 12, tzinfo=UTC)):
+        assert rolled == live
+    with time_machine.travel(datetime(2025, 10, 2, 1, tzinfo=UTC), tick=False):
+        assert metrics_rollup() == 2  # 1 October, new, and 5 June again
+    assert _settled_on_june_5(known) == 10
+    for rolled, live in _rolled_and_live(known, datetime(2025, 10, 2, 12, tzinfo=UTC)):
+        assert rolled == live
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_api_answers_the_same_from_the_rollup(client_for, known):
+    before = client_for(known.coordinator).get("/api/v1/metrics/", JUNE).json()
+    metrics_rollup()
+    assert MetricsRollup.objects.exists()
+    after = client_for(known.coordinator).get("/api/v1/metrics/", JUNE).json()
+    assert after == before
+
+
+def test_the_metrics_rollup_runs_nightly():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["metrics-rollup-nightly"]
+    assert entry["task"] == "coordination.metrics_rollup_nightly"
+    assert metrics_rollup_nightly.name == entry["task"]
