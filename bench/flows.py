@@ -167,8 +167,7 @@ def build(*, events_target: int, contacts_target: int, years: int = 3, seed: int
         referral.outcome, referral.status_reason_code = last_coded
 
     contact_rows = []
-    written_events = written_contacts = 0
-    while written_events + len(events) < events_target:
+    while len(events) < events_target:
         sender = rng.choices(senders, sender_weights)[0]
         pathway = rng.choice(PATHWAYS[sender.kind])
         stage = rng.choices(
@@ -178,7 +177,7 @@ def build(*, events_target: int, contacts_target: int, years: int = 3, seed: int
         at = start + timedelta(seconds=span * rng.random() ** 0.8)  # growing over the years
         journey_start = at - timedelta(seconds=_lognormal(rng, 2 * DAY, 1.5))
         refer(sender=sender, service=service, pathway=pathway, at=at, journey_start=journey_start)
-        if written_contacts + len(contact_rows) < contacts_target:
+        if len(contact_rows) < contacts_target:
             contact_rows.append(
                 Contact(
                     client_uuid=uuid.UUID(int=rng.getrandbits(128)),
@@ -188,10 +187,10 @@ def build(*, events_target: int, contacts_target: int, years: int = 3, seed: int
                     request_fingerprint="bench",
                 )
             )
-        if len(referrals) >= 20000:
-            written_events += len(events)
-            written_contacts += len(contact_rows)
-            _flush(referrals, events, contact_rows)
+    # in time order, as a live system writes them (a period's rows lie together on disk)
+    referrals.sort(key=lambda r: r.created_at)
+    events.sort(key=lambda e: e.created_at)
+    contact_rows.sort(key=lambda c: c.occurred_at)
     _flush(referrals, events, contact_rows)
     return task_force, user
 

@@ -175,18 +175,30 @@ def _referral_counts(
     )
 
 
-def reason_groups(referrals: QuerySet[Referral], by: tuple[str, ...] = ("pathway",)) -> QuerySet:
-    """Coded reasons of the cohort's declines, losses and unsuccessful completions per
-    ``by``, ``status`` and ``status_reason_code`` (``n`` each): each is a final status, so the
-    referral's own latest code is the one."""
-    return (
-        referrals.filter(
-            Q(status__in=[S.DECLINED, S.DISENGAGED]) | Q(status=S.COMPLETED, outcome=NOT_SUCCESSFUL)
-        )
-        .values(*by, "status", "status_reason_code")
-        .annotate(n=Count("id"))
-        .order_by()
+def _gives_a_reason(status: str, outcome: str) -> bool:
+    """Declines, losses to follow-up and unsuccessful completions: the coded reasons the
+    metrics count. Each is a final status, so the referral's own latest code is the one."""
+    return status in (S.DECLINED, S.DISENGAGED) or (
+        status == S.COMPLETED and outcome == NOT_SUCCESSFUL
     )
+
+
+def cohort_counts(
+    referrals: QuerySet[Referral], now: datetime, by: tuple[str, ...] = ("pathway",)
+) -> tuple[dict[tuple, dict[str, int]], dict[tuple, int]]:
+    """The ``COUNTS`` per ``by`` and the coded reasons per ``by``, status and code, from one
+    GROUP BY pass over the referrals (grouped by status, outcome and code as well, a few
+    dozen groups per ``by``, then added up here)."""
+    counts: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+    reasons: dict[tuple, int] = defaultdict(int)
+    groups = _referral_counts(referrals, now, by=(*by, "status", "outcome", "status_reason_code"))
+    for row in groups:
+        key = tuple(row[field] for field in by)
+        for name in COUNTS:
+            counts[key][name] += row[name]
+        if _gives_a_reason(row["status"], row["outcome"]):
+            reasons[(*key, row["status"], row["status_reason_code"])] += row["referrals"]
+    return counts, reasons
 
 
 def _medians(
@@ -213,34 +225,38 @@ def _medians(
 def _contact_counts(
     contacts: QuerySet[Contact],
 ) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
-    """Per pathway and overall: contacts, people contacted, and people contacted again, each
-    one GROUP BY over the contacts per person (no lookup per contact)."""
-
-    def per_person(*by: str) -> tuple[str, list]:
-        rows = contacts.values(*by, "person_id").annotate(n=Count("id")).order_by()
-        sql, params = rows.query.sql_with_params()
-        return sql, list(params)
-
-    # Over the per-person groups: all contacts, the people (not anonymous ones), and the
-    # people met more than once.
-    sums = (
-        "SUM(n), COUNT(person_id), "
-        "COALESCE(SUM(CASE WHEN person_id IS NOT NULL AND n > 1 THEN 1 ELSE 0 END), 0)"
-    )
-    # The inner SQL is the ORM's, with its values bound as parameters; nothing of the request
-    # is pasted into it.
+    """Per pathway and overall: contacts, people contacted, and people contacted again; one
+    statement over the contacts grouped per pathway and person (no lookup per contact)."""
+    grouped = contacts.values("pathway", "person_id").annotate(n=Count("id")).order_by()
+    sql, params = grouped.query.sql_with_params()
+    # ``everywhere``: the person's contacts on every pathway, for the overall repeat share.
+    # The inner SQL is the ORM's, its values bound as parameters: nothing of the request is
+    # pasted into the statement.
+    statement = f"""
+        WITH per_person AS (
+            SELECT pathway, person_id, n, SUM(n) OVER (PARTITION BY person_id) AS everywhere
+            FROM ({sql}) grouped
+        )
+        SELECT pathway, SUM(n), COUNT(person_id),
+               SUM(CASE WHEN person_id IS NOT NULL AND n > 1 THEN 1 ELSE 0 END)
+        FROM per_person GROUP BY pathway
+        UNION ALL
+        SELECT NULL, 0, COUNT(DISTINCT person_id),
+               COUNT(DISTINCT CASE WHEN everywhere > 1 THEN person_id END)
+        FROM per_person
+    """  # noqa: S608
+    per_pathway: dict[str, dict[str, int]] = {}
+    overall = {"people": 0, "repeat": 0}
     with connection.cursor() as cursor:
-        sql, params = per_person("pathway")
-        outer = f"SELECT pathway, {sums} FROM ({sql}) per_person GROUP BY pathway"  # noqa: S608
-        cursor.execute(outer, params)
-        per_pathway = {
-            pathway: {"contacts": int(total), "people": int(people), "repeat": int(repeat)}
-            for pathway, total, people, repeat in cursor.fetchall()
-        }
-        sql, params = per_person()
-        cursor.execute(f"SELECT {sums} FROM ({sql}) per_person", params)  # noqa: S608
-        _, people, repeat = cursor.fetchone()
-    return per_pathway, {"people": int(people or 0), "repeat": int(repeat or 0)}
+        cursor.execute(statement, params)
+        for pathway, total, people, repeat in cursor.fetchall():
+            if pathway is None:
+                overall = {"people": int(people or 0), "repeat": int(repeat or 0)}
+            else:
+                per_pathway[pathway] = {
+                    "contacts": int(total), "people": int(people), "repeat": int(repeat),
+                }  # fmt: skip
+    return per_pathway, overall
 
 
 def _share(numerator: int, denominator: int) -> dict[str, Any]:
@@ -363,7 +379,8 @@ def metrics_true(
     if pathway:
         contacts = contacts.filter(pathway=pathway)
     true: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in [*rolled_counts, *_referral_counts(live, now)]:
+    live_counts, live_reasons = cohort_counts(live, now)
+    for row in [*rolled_counts, *({"pathway": key[0], **row} for key, row in live_counts.items())]:
         key = row.pop("pathway")
         for name, value in row.items():
             true[key][name] += int(value or 0)
@@ -372,8 +389,10 @@ def metrics_true(
         for name, value in row.items():
             true[key][name] += int(value)
     reasons: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
-    for row in [*rolled_reasons, *reason_groups(live)]:
+    for row in rolled_reasons:
         reasons[row["pathway"]][(row["status"], row["status_reason_code"])] += int(row["n"])
+    for (key, status, code), n in live_reasons.items():
+        reasons[key][(status, code)] += n
 
     overall: dict[str, int] = defaultdict(int)
     for row in true.values():

@@ -23,7 +23,7 @@ from django.db.models import F, Min, Q
 from django.db.models.functions import TruncDate
 
 from coordination.flows.periods import day_runs, day_start, utc_today
-from coordination.metrics import COUNTS, _referral_counts, reason_groups, settled
+from coordination.metrics import cohort_counts, settled
 from coordination.models import MetricsReasonRollup, MetricsRollup, MetricsRollupRun
 from referral.models import Referral
 
@@ -80,16 +80,21 @@ def _rollup_block(since: date, until: date, cutoff) -> None:
     # an organisation's referrals: those it sent, and those it received from another
     received = by_day.exclude(**{RECEIVER: F(SENDER)}).exclude(**{f"{RECEIVER}__isnull": True})
 
-    counts: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+    counts: dict[tuple, dict[str, int]] = {}
+    reasons: dict[tuple, int] = defaultdict(int)
     for queryset, field, scope in (
         (task_force, "task_force_id", "task_force_id"),
         (by_day, SENDER, "organization_id"),
         (received, RECEIVER, "organization_id"),
     ):
-        for row in _referral_counts(queryset, cutoff, by=("day", field, "pathway")).iterator():
-            key = (row["day"], scope, row[field], row["pathway"])
-            for name in COUNTS:
-                counts[key][name] += row[name]
+        scope_counts, scope_reasons = cohort_counts(queryset, cutoff, by=("day", field, "pathway"))
+        for (day, scope_id, pathway), values in scope_counts.items():
+            key = (day, scope, scope_id, pathway)
+            if key in counts:  # an organisation's sent and received rows
+                values = {name: counts[key][name] + n for name, n in values.items()}
+            counts[key] = values
+        for (day, scope_id, pathway, status, code), n in scope_reasons.items():
+            reasons[(day, scope, scope_id, pathway, status, code)] += n
     MetricsRollup.objects.bulk_create(
         (
             MetricsRollup(day=day, **{scope: scope_id}, pathway=pathway, **values)
@@ -97,16 +102,6 @@ def _rollup_block(since: date, until: date, cutoff) -> None:
         ),
         batch_size=1000,
     )
-    reasons: dict[tuple, int] = defaultdict(int)
-    for queryset, field, scope in (
-        (task_force, "task_force_id", "task_force_id"),
-        (by_day, SENDER, "organization_id"),
-        (received, RECEIVER, "organization_id"),
-    ):
-        for row in reason_groups(queryset, by=("day", field, "pathway")).iterator():
-            key = (row["day"], scope, row[field], row["pathway"], row["status"],
-                   row["status_reason_code"])  # fmt: skip
-            reasons[key] += row["n"]
     MetricsReasonRollup.objects.bulk_create(
         (
             MetricsReasonRollup(
