@@ -60,7 +60,8 @@ def kept_database():
     else:
         kept = f"{connection.settings_dict['NAME']}_bench_referrals_kept"
     connection.settings_dict.setdefault("TEST", {})["NAME"] = kept
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    # serialize=False: the test runner's copy of the data for rollbacks, a million rows here
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
     yield connection
 
 
