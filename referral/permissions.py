@@ -157,12 +157,23 @@ def referral_offers_withdraw(*, referral: Referral, keep) -> None:
     offered = ReferralOffer.objects.filter(referral=referral)
     others = offered.exclude(organization_id=getattr(keep, "pk", None)) if keep else offered
     groups = set(others.values_list("organization__group_id", flat=True))
-    groups.discard(referral.sender_organization.group_id)
+    sender_group = referral.sender_organization.group_id
+    # the sender keeps its own grant (view_referral), but, offered it as well, no longer its
+    # candidate's: a received list is read along the transition_referral grants
+    sender_offered = sender_group in groups
+    groups.discard(sender_group)
     if keep is not None:
         groups.discard(keep.group_id)
+        sender_offered = sender_offered and keep.group_id != sender_group
     ReferralGroupObjectPermission.objects.filter(
         content_object=referral, group_id__in=groups
     ).delete()
+    if sender_offered:
+        ReferralGroupObjectPermission.objects.filter(
+            content_object=referral,
+            group_id=sender_group,
+            permission_id=permission_id(Referral, "transition_referral"),
+        ).delete()
     # their notices of the offer go too: a notice would name the service that took it
     Notification.objects.filter(referral=referral, organization__group_id__in=groups).delete()
     offered.delete()

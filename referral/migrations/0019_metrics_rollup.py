@@ -5,28 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referral', '0018_model_labels_for_translation'),
-        ('services_directory', '0011_model_labels_for_translation'),
+        ("referral", "0018_model_labels_for_translation"),
+        ("services_directory", "0011_model_labels_for_translation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('accepted_after_seconds__isnull', False)), fields=['task_force', 'accepted_after_seconds', 'created_at', 'pathway'], name='referral_tf_accept_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(("accepted_after_seconds__isnull", False)),
+                fields=["task_force", "accepted_after_seconds", "created_at", "pathway"],
+                name="referral_tf_accept_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('accepted_after_seconds__isnull', False)), fields=['task_force', 'pathway', 'accepted_after_seconds', 'created_at'], name='referral_tf_path_accept_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(("accepted_after_seconds__isnull", False)),
+                fields=["task_force", "pathway", "accepted_after_seconds", "created_at"],
+                name="referral_tf_path_accept_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('waitlisted_seconds__isnull', False)), fields=['task_force', 'waitlisted_seconds', 'created_at', 'pathway'], name='referral_tf_wait_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(("waitlisted_seconds__isnull", False)),
+                fields=["task_force", "waitlisted_seconds", "created_at", "pathway"],
+                name="referral_tf_wait_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('waitlisted_seconds__isnull', False)), fields=['task_force', 'pathway', 'waitlisted_seconds', 'created_at'], name='referral_tf_path_wait_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(("waitlisted_seconds__isnull", False)),
+                fields=["task_force", "pathway", "waitlisted_seconds", "created_at"],
+                name="referral_tf_path_wait_idx",
+            ),
         ),
     ]

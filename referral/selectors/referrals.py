@@ -72,7 +72,9 @@ def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[R
     one index range, stopped after the page, whatever the size of the table. (group,
     permission, referral) is unique, so the join gives each referral once. A coordinator
     sees their task forces' referrals as well, which have no grant to read: that list walks
-    the referrals' own created_at index."""
+    the referrals' own created_at index. A member's ``direction=received`` is the referrals'
+    side too, with the view grant as an EXISTS probe: ``CountedReferrals`` reads its pages
+    along the receiving grants (``_received_grants``) and gives only the page's rows to it."""
     filters = filters or ReferralFilters()
     lookups = _narrowing(user, filters)
     referrals = Referral.objects.select_related(
@@ -81,7 +83,7 @@ def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[R
     membership = membership_of(user)
     if membership is None:
         return referrals.none()
-    if coordinated_task_force_ids(user):
+    if coordinated_task_force_ids(user) or filters.direction == "received":
         return referrals.filter(
             referral_visible_q(user), _received_q(user, filters), **lookups
         ).order_by("-created_at", "-id")
@@ -97,6 +99,29 @@ def referral_list(*, user, filters: ReferralFilters | None = None) -> QuerySet[R
     )
 
 
+def _received_grants(user, filters: ReferralFilters):
+    """For a member's ``direction=received`` (and at most a status), the grant rows the list
+    is read along, newest first; None otherwise.
+
+    They are the organisation's ``transition_referral`` grants, which ``referral.permissions``
+    gives, with ``view_referral`` in the same statement, exactly the receiving organisation
+    and, while a referral to a stage is open, the organisations it is offered to (withdrawn
+    with their view grants when one takes it or it closes), never the sender as such: the
+    referrals ``_received_q`` describes, as one range of the grant index, where reading them
+    along the view grants joined every referral the organisation sees (and the planner,
+    misjudging the OR of ``_received_q``, sorted all of them for a page)."""
+    narrowing = _narrowing(user, filters)
+    narrowing.pop("status", None)
+    if filters.direction != "received" or narrowing or coordinated_task_force_ids(user):
+        return None
+    if membership_of(user) is None:
+        return None
+    grants = referral_grants(user, codename="transition_referral")
+    if filters.status:
+        grants = grants.filter(referral_status=filters.status)
+    return grants.order_by("-referral_created_at", "-content_object_id")
+
+
 def referral_count(*, user, filters: ReferralFilters | None = None) -> int:
     """How many referrals ``referral_list`` gives, counted the cheap way where that is exact.
 
@@ -104,12 +129,16 @@ def referral_count(*, user, filters: ReferralFilters | None = None) -> int:
     organisation group holds a ``view_referral`` grant on it, and (group, permission,
     content_object) is unique, so an unfiltered count is the number of those grant rows: one
     index range, where counting the referrals probed or hashed every one of them; by status,
-    a range of the grants' status index (the grant rows keep the referral's status). Other
-    filters, or a coordinator's task forces (visible by organisation, with no grant to
-    count), are counted on the list itself."""
+    a range of the grants' status index (the grant rows keep the referral's status);
+    ``direction=received``, the same of the ``transition_referral`` grants
+    (``_received_grants``). Other filters, or a coordinator's task forces (visible by
+    organisation, with no grant to count), are counted on the list itself."""
     filters = filters or ReferralFilters()
     narrowing = _narrowing(user, filters)
     status = narrowing.pop("status", None)
+    received = _received_grants(user, filters)
+    if received is not None:
+        return received.count()
     if narrowing or filters.direction or coordinated_task_force_ids(user):
         return referral_list(user=user, filters=filters).count()
     grants = referral_grants(user)
@@ -118,7 +147,8 @@ def referral_count(*, user, filters: ReferralFilters | None = None) -> int:
 
 class CountedReferrals:
     """The list as a paginator reads it (Django's takes any sliceable object with a
-    ``count()``): rows from ``referral_list``, the total from ``referral_count``."""
+    ``count()``): rows from ``referral_list`` (a received page through its grant rows,
+    ``_received_grants``), the total from ``referral_count``."""
 
     def __init__(self, *, user, filters: ReferralFilters | None = None) -> None:
         self.user, self.filters = user, filters
@@ -127,7 +157,13 @@ class CountedReferrals:
         return referral_count(user=self.user, filters=self.filters)
 
     def __getitem__(self, index):
-        return referral_list(user=self.user, filters=self.filters)[index]
+        referrals = referral_list(user=self.user, filters=self.filters)
+        grants = _received_grants(self.user, self.filters or ReferralFilters())
+        if grants is None or not isinstance(index, slice):
+            return referrals[index]
+        # the page of grant rows (an index range, stopped after the page), then those of its
+        # referrals the list's own conditions give: the planner never weighs the whole list
+        return referrals.filter(pk__in=grants[index].values("content_object_id"))
 
 
 def referral_get(*, user, referral_id: uuid.UUID) -> Referral:

@@ -217,6 +217,31 @@ def test_unclaimed_it_expires_after_the_shortest_sla_to_the_board(client_for, st
     )
 
 
+@pytest.mark.parametrize("ends", ["taken", "expired"])
+def test_a_sender_offered_its_own_referral_receives_it_only_while_offered(
+    client_for, stage_world, ends
+):
+    # given: the clinic refers to the treatment stage, its own Treatment among the candidates
+    w = stage_world
+    clinic = client_for(w.provider)
+    made = _open(clinic)
+    assert made.status_code == 201, made.content
+    referral_id = made.json()["id"]
+    received = clinic.get("/api/v1/referrals/", {"direction": "received"}).json()
+    assert [r["id"] for r in received["results"]] == [referral_id] and received["count"] == 1
+    # when another candidate takes it, or nobody does before it expires
+    if ends == "taken":
+        assert _accept(client_for(w.recovery_worker), referral_id).status_code == 200
+    else:
+        with time_machine.travel(timezone.now() + timedelta(hours=25), tick=False):
+            assert referral_expire(referral_id=referral_id) is True
+    # then the clinic still sees what it sent, and receives nothing
+    assert referral_id in _listed(clinic)
+    for params in ({"direction": "received"}, {"direction": "received", "status": "sent"}):
+        received = clinic.get("/api/v1/referrals/", params).json()
+        assert (received["results"], received["count"]) == ([], 0)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_race_to_take_it_gives_exactly_one_receiver(client_for, stage_world, postgres_only):
     w = stage_world

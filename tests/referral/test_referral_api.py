@@ -290,6 +290,40 @@ def test_the_list_counts_what_it_may_show_in_the_same_queries_at_any_page_size(
     assert len(filtered["results"]) == 5
 
 
+@pytest.mark.parametrize("status", [None, "sent"])
+def test_the_received_list_and_its_count_are_the_referrals_the_organisation_receives(
+    client_for, world, status
+):
+    # given: referrals to the clinic (one declined), one the clinic sends to recovery, one
+    # within the clinic (it is sender and receiver), and one it is not part of
+    to_clinic = [referral_sent(None, sender=world.officer, service=world.treatment) for _ in "abc"]
+    referral_transition(
+        referral=to_clinic[1],
+        actor=world.provider,
+        to="declined",
+        reason="No beds.",
+        reason_code="no_capacity",
+    )
+    referral_sent(None, sender=world.provider, service=world.recovery)
+    own = referral_sent(None, sender=world.provider, service=world.treatment)
+    referral_sent(None, sender=world.officer, service=world.recovery)
+    params = {"direction": "received", **({"status": status} if status else {})}
+    for user in (world.provider, world.recovery_worker, world.officer, world.outsider):
+        organization_id = user.membership.organization_id
+        expected = Referral.objects.filter(receiving_organization_id=organization_id)
+        if status:
+            expected = expected.filter(status=status)
+        # when
+        body = client_for(user).get("/api/v1/referrals/", params).json()
+        # then
+        assert {r["id"] for r in body["results"]} == {
+            str(pk) for pk in expected.values_list("pk", flat=True)
+        }
+        assert body["count"] == len(body["results"]) == expected.count()
+    provider = client_for(world.provider).get("/api/v1/referrals/", params).json()
+    assert str(own.pk) in {r["id"] for r in provider["results"]}
+
+
 @pytest.mark.parametrize("reader", ["provider", "coordinator"])
 @pytest.mark.parametrize("params", [{}, {"status": "sent"}, {"direction": "received"}])
 def test_the_list_reads_a_page_in_the_same_queries_however_many_referrals_there_are(
