@@ -260,12 +260,21 @@ def set_size(browser, width: int, height: int) -> None:
     )
 
 
+def replaced_page_errors() -> tuple[type[Exception], ...]:
+    """What a wait across a page replacement (a post, a redirect, a reload) polls again on: an
+    element of the old page gone stale, or Chromium's "node does not belong to the document"
+    (a plain WebDriverException, the base of both). What the wait waits for must still
+    appear."""
+    from selenium.common.exceptions import WebDriverException
+
+    return (WebDriverException,)
+
+
 def wait_for_page(browser, path_fragment: str = "") -> None:
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+    WebDriverWait(browser, 20, ignored_exceptions=replaced_page_errors()).until(
         lambda b: path_fragment in b.current_url
         and b.execute_script("return document.readyState") == "complete"
         and b.find_elements(By.CSS_SELECTOR, "main h1")

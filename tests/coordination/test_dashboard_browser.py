@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import TOLERANCE, WIDTH, check_page, sign_in
+from tests.browser import TOLERANCE, WIDTH, check_page, replaced_page_errors, sign_in
 from tests.coordination.flows_data import period
 
 
@@ -54,7 +54,6 @@ def test_the_dashboard_fits_a_360px_phone_and_shows_its_pictures(
 def test_the_board_fits_a_360px_phone_and_an_item_is_taken_from_it(
     browser, live_server, world, tmp_path
 ):
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -68,7 +67,7 @@ def test_the_board_fits_a_360px_phone_and_an_item_is_taken_from_it(
     # when: the coordinator takes it with the item's own form
     Select(item.find_element(By.NAME, "assigned_to")).select_by_value(str(world.coordinator.pk))
     item.find_element(By.CSS_SELECTOR, "button[value=assign]").click()
-    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+    WebDriverWait(browser, 20, ignored_exceptions=replaced_page_errors()).until(
         lambda b: b.current_url.endswith(f"#{anchor}")
         and "Saved." in b.find_element(By.CSS_SELECTOR, ".messages").text
     )

@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from referral.models import Contact
-from tests.browser import TOLERANCE, WIDTH, check_page, sign_in
+from tests.browser import TOLERANCE, WIDTH, check_page, replaced_page_errors, sign_in
 
 WAIT = 20  # seconds for the page to do what it says
 
@@ -95,11 +95,10 @@ def relay(live_server):
 
 
 def _wait(browser, condition, message):
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
     # a reload replaces the page under the condition: its old elements go stale meanwhile
-    wait = WebDriverWait(browser, WAIT, ignored_exceptions=(StaleElementReferenceException,))
+    wait = WebDriverWait(browser, WAIT, ignored_exceptions=replaced_page_errors())
     wait.until(lambda b: condition(), message=message)
 
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import pytest
 
 from referral.services.referrals import referral_create
-from tests.browser import TOLERANCE, WIDTH, sign_in
+from tests.browser import TOLERANCE, WIDTH, replaced_page_errors, sign_in
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_provider_accepts_a_referral_from_a_phone(browser, live_server, world, tmp_path):
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -23,7 +22,7 @@ def test_a_provider_accepts_a_referral_from_a_phone(browser, live_server, world,
     WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith(f"/referrals/{referral.pk}/"))
     browser.find_element(By.XPATH, "//button[normalize-space()='Accept']").click()
     # the page is replaced by the redirect: elements of the old one go stale meanwhile
-    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+    WebDriverWait(browser, 20, ignored_exceptions=replaced_page_errors()).until(
         lambda b: "Done: the referral is now accepted." in b.find_element(By.TAG_NAME, "main").text
     )
     referral.refresh_from_db()
