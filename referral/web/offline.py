@@ -6,6 +6,9 @@ storage (``static/contacts.js``, ``static/referrals.js``) and upload it through 
 the phone's own ids, so that each arrives exactly once. Nothing that identifies a person is
 kept on the phone: no page with identity is cached, and the queues hold ids, codes, a
 pseudonym for a person made offline, never names, birth dates, phone numbers or free text.
+The kept pages are one member's (their pickers name the people that member sees, by street
+name): the login page (``static/signed-out.js``) has the worker forget them, as does a page
+that answers with the login page, so a phone handed on after sign-out opens none of them.
 ``/contacts/sw.js`` serves the same worker to phones that registered it there before.
 """
 

@@ -5,7 +5,8 @@ contact and referral pages from the service worker's copy, log a contact and two
 (one for a person already on the phone's page, one for someone new, by street name), and
 when the connection comes back each arrives exactly once, also when the phone sends its
 queue again as after a dropped answer. Nothing that identifies the person is ever in the
-browser's storage: local storage, IndexedDB and Cache Storage are read and searched."""
+browser's storage: local storage, IndexedDB and Cache Storage are read and searched. Once
+they sign out, the pages kept for them are gone from the phone (the assets stay)."""
 
 from __future__ import annotations
 
@@ -222,3 +223,31 @@ def test_the_volunteer_logs_a_contact_and_referrals_offline_and_each_arrives_onc
     for referral in by_person.values():
         assert (referral.to_service, referral.sender) == (world.treatment, volunteer)
     assert Person.objects.filter(display_name="Kite").count() == 1
+
+    # the volunteer signs out: the pages kept for them go (the picker named Lobo), the
+    # assets stay, and offline the phone no longer opens the contact page of the last member
+    lobo_on_page = browser.find_element(By.ID, "n-person").text
+    assert "Lobo" in lobo_on_page
+    assert any("Lobo" in text for text in _storage(browser)["caches"].values())
+    browser.find_element(By.CSS_SELECTOR, ".app-header__signout button").click()
+    _until(
+        browser,
+        lambda: browser.execute_script(
+            "return document.documentElement.dataset.offlineCopies === 'forgotten'"
+        ),
+        "the login page did not have the kept pages forgotten",
+    )
+    kept = _storage(browser)["caches"]
+    assert not {"/contacts/new/", "/referrals/new/", "/directory/"} & set(kept), set(kept)
+    assert kept and all(path.startswith(("/static/", "/i18n/")) for path in kept), set(kept)
+    assert not any("Lobo" in text for text in kept.values())
+    from selenium.common.exceptions import WebDriverException
+
+    _network(browser, offline=True)
+    try:
+        browser.get(f"{live_server.url}/contacts/new/")
+    except WebDriverException as error:  # no copy to answer with: Chromium's "no connection"
+        assert "net::ERR_" in error.msg, error.msg
+    assert not browser.find_elements(By.ID, "contact-form")
+    assert "Lobo" not in browser.page_source
+    _network(browser, offline=False)

@@ -25,6 +25,21 @@ function keep(cache, path, response) {
   return Promise.resolve();
 }
 
+// The kept pages are one member's (the people they see, by street name, in the pickers):
+// once nobody is signed in they go, and only the assets stay. The login page says so
+// (static/signed-out.js), and so does a page asked for that answers with the login page.
+function forgetPages() {
+  return caches.open(CACHE).then((cache) => Promise.all(PAGES.map((path) => cache.delete(path))));
+}
+
+self.addEventListener("message", (event) => {
+  if (event.data !== "signed-out") return;
+  const done = forgetPages().then(() => {
+    if (event.ports[0]) event.ports[0].postMessage("forgotten");
+  });
+  event.waitUntil(done);
+});
+
 self.addEventListener("install", (event) => {
   // the assets, and each page this member may open (one that is not theirs is skipped)
   event.waitUntil(
@@ -57,6 +72,10 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(
     fetch(request)
       .then((response) => {
+        if (response.redirected) {
+          forgetPages(); // sent to the login page: this phone's member is signed out
+          return response;
+        }
         const copy = response.clone();
         caches.open(CACHE).then((cache) => keep(cache, url.pathname, copy));
         return response;
