@@ -94,7 +94,8 @@
       ...rejected.map((item, index) => {
         const li = document.createElement("li");
         const when = new Date(item.contact.occurred_at).toLocaleString();
-        li.textContent = when + " · " + item.contact.pathway + ": " + item.reason + " ";
+        const pathway = window.Continuum.choiceText(form, "pathway", item.contact.pathway) || item.contact.pathway;
+        li.textContent = when + " · " + pathway + ": " + item.reason + " ";
         const discard = document.createElement("button");
         discard.type = "button";
         discard.className = "govuk-button govuk-button--secondary govuk-!-margin-bottom-0";
@@ -112,9 +113,7 @@
   }
 
   function reasonOf(result) {
-    const errors = result.errors || {};
-    const parts = Object.keys(errors).map((field) => field + ": " + [].concat(errors[field]).join(" "));
-    return parts.join("; ") || "refused (" + result.status + ")";
+    return window.Continuum.refusal(form, result.status, result);
   }
 
   // A page being left starts nothing: its answer would be lost. A connection that comes

@@ -123,9 +123,7 @@
   }
 
   function reasonOf(status, body) {
-    const errors = (body && body.errors) || {};
-    const parts = Object.keys(errors).map((field) => field + ": " + [].concat(errors[field]).join(" "));
-    return parts.join("; ") || (body && body.detail) || "(" + status + ")";
+    return window.Continuum.refusal(form, status, body, { display_name: "new_person" });
   }
 
   function replaceItem(item) {

@@ -188,7 +188,10 @@ def test_a_contact_the_api_refuses_is_kept_apart_with_its_reason(browser, relay,
         lambda: browser.find_element(By.ID, "queue-problem-list").text != "",
         "the refusal was not shown",
     )
-    assert "occurred_at" in browser.find_element(By.ID, "queue-problem-list").text
+    problem = browser.find_element(By.ID, "queue-problem-list").text
+    # in the page's words: the field's label and the pathway's name, not the API's codes
+    assert "When: " in problem and "Active outreach" in problem, problem
+    assert "occurred_at" not in problem and "active_outreach" not in problem, problem
     assert not Contact.objects.exists()
     # it left the upload queue (nothing retries it) and can be discarded
     assert not browser.find_element(By.ID, "queue").is_displayed()

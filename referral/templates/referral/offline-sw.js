@@ -2,7 +2,7 @@
 // referral, the directory's last copy) and their assets, so that they open without a
 // connection. Contacts and referrals themselves are queued by those pages (contacts.js,
 // referrals.js), never by this worker, and no page with a person's identity is ever kept.
-const CACHE = "continuum-offline-v2";
+const CACHE = "continuum-offline-v3";
 const PAGES = ["{% url 'contact-new' %}", "{% url 'referral-new-page' %}", "{% url 'directory-page' %}"];
 const ASSETS = [
   "{% static 'vendor/govuk/govuk-frontend.min.css' %}",
@@ -13,6 +13,7 @@ const ASSETS = [
   "{% static 'offline.js' %}",
   "{% static 'contacts.js' %}",
   "{% static 'referrals.js' %}",
+  "{% static 'refusals.js' %}",
   "{% static 'directory.js' %}",
   // the scripts' messages in the member's language (Django's JavaScriptCatalog)
   "{% url 'javascript-catalog' %}",
