@@ -397,6 +397,31 @@ class ReferralOffer(models.Model):
         return f"Offer of {self.referral_id} to {self.service_id}"
 
 
+class EndedOffer(models.Model):
+    """What a candidate organisation keeps of a referral offered to its stage once the offer
+    is over: only that it ended, and whether another service took it or it closed first
+    (expired, withdrawn). Its grants and offer rows are gone and the referral is a 404 to
+    it; this row lets a late "accept" be answered 409, "another service took it", whichever
+    side of the winner's commit it lands on, without showing anything of the referral."""
+
+    referral = models.ForeignKey("Referral", on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    taken = models.BooleanField(_("taken by another service"))
+    ended_at = models.DateTimeField(_("ended at"))
+
+    class Meta:
+        verbose_name = _("ended offer")
+        verbose_name_plural = _("ended offers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "organization"], name="one_ended_offer_per_organization"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Ended offer of {self.referral_id} to {self.organization_id}"
+
+
 class ReferralUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Referral, on_delete=models.CASCADE)
 

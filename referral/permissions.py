@@ -152,10 +152,24 @@ def referral_offers_withdraw(*, referral: Referral, keep) -> None:
     """The offers of a referral addressed to a stage end (taken by ``keep``, or closed
     before anyone took it): every other candidate's grants and offer rows go, so those
     organisations stop seeing it at once."""
-    from referral.models import Notification, ReferralOffer
+    from django.utils import timezone
+
+    from referral.models import EndedOffer, Notification, ReferralOffer
 
     offered = ReferralOffer.objects.filter(referral=referral)
     others = offered.exclude(organization_id=getattr(keep, "pk", None)) if keep else offered
+    # each candidate that loses it keeps one fact: it ended (taken or closed), for a late
+    # accept's 409; the sender, which still sees its referral, needs none
+    losers = set(others.values_list("organization_id", flat=True))
+    losers.discard(referral.sender_organization_id)
+    now = timezone.now()
+    EndedOffer.objects.bulk_create(
+        [
+            EndedOffer(referral=referral, organization_id=o, taken=keep is not None, ended_at=now)
+            for o in sorted(losers, key=str)
+        ],
+        ignore_conflicts=True,
+    )
     groups = set(others.values_list("organization__group_id", flat=True))
     sender_group = referral.sender_organization.group_id
     # the sender keeps its own grant (view_referral), but, offered it as well, no longer its

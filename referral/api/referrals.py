@@ -359,7 +359,7 @@ class ReferralTransitionApi(APIView):
     @extend_schema(request=TransitionInput, responses={200: ReferralOutput})
     @idempotent
     def post(self, request, referral_id):
-        referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+        referral = selectors.referral_for_transition(user=request.user, referral_id=referral_id)
         answer_concerns(request, subject=referral.person_id, resource=referral.pk)
         params = TransitionInput(data=request.data)
         params.is_valid(raise_exception=True)

@@ -143,8 +143,17 @@ def service_request_resource(*, user, referral: Referral, facts: ReferralFacts) 
     )
 
 
-def referral_read(*, user, referral_id: uuid.UUID | str) -> tuple[Referral, ReferralFacts]:
-    referral = referral_selectors.referral_get(user=user, referral_id=_uuid(referral_id))
+def referral_read(
+    *, user, referral_id: uuid.UUID | str, for_update: bool = False
+) -> tuple[Referral, ReferralFacts]:
+    """The referral and what this reader may see around it; ``for_update`` (a Task PUT or
+    PATCH) answers a candidate whose offer ended 409, as the REST transition does."""
+    read = (
+        referral_selectors.referral_for_transition
+        if for_update
+        else referral_selectors.referral_get
+    )
+    referral = read(user=user, referral_id=_uuid(referral_id))
     return referral, referral_facts(user=user, referrals=[referral])
 
 

@@ -394,15 +394,17 @@ def _apply_json_patch(resource: dict[str, Any], operations: list[Any]) -> dict[s
 
 
 class TaskDetailApi(FhirView):
-    def _read(self, request, task_id):
-        referral, facts = selectors.referral_read(user=request.user, referral_id=task_id)
+    def _read(self, request, task_id, *, for_update=False):
+        referral, facts = selectors.referral_read(
+            user=request.user, referral_id=task_id, for_update=for_update
+        )
         return referral, selectors.task_resource(referral, facts)
 
     def get(self, request, task_id):
         return self.render(self._read(request, task_id)[1])
 
     def put(self, request, task_id):
-        referral, _ = self._read(request, task_id)
+        referral, _ = self._read(request, task_id, for_update=True)
         body = request.data
         if not isinstance(body, dict) or body.get("resourceType") != "Task":
             raise ValidationFailed("A Task resource.", errors={"resourceType": ["Expected Task."]})
@@ -411,7 +413,7 @@ class TaskDetailApi(FhirView):
         return self._update(request, referral, task_change(body))
 
     def patch(self, request, task_id):
-        referral, current = self._read(request, task_id)
+        referral, current = self._read(request, task_id, for_update=True)
         body = request.data
         if isinstance(body, list):
             body = _apply_json_patch(current, body)

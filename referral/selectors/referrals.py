@@ -7,10 +7,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from referral import crypto, reasons
-from referral.models import Notification, Referral, ReferralEvent, ReferralNote, ReferralOffer
+from referral.models import (
+    EndedOffer,
+    Notification,
+    Referral,
+    ReferralEvent,
+    ReferralNote,
+    ReferralOffer,
+)
 from referral.permissions import permission_id
 from referral.selectors.access import (
     coordinated_task_force_ids,
@@ -176,6 +184,43 @@ def referral_get(*, user, referral_id: uuid.UUID) -> Referral:
     if referral is None:
         raise NotFound()
     return referral
+
+
+def ended_offer_conflict(*, referral_id, organization_id) -> Conflict | None:
+    """The answer to an organisation that was offered this referral (addressed to its
+    stage) and lost the offer: 409, another service took it or it closed first. Nothing
+    else of the referral is said; to anyone else it stays a 404."""
+    taken = (
+        EndedOffer.objects.filter(referral_id=referral_id, organization_id=organization_id)
+        .values_list("taken", flat=True)
+        .first()
+    )
+    if taken is None:
+        return None
+    if taken:
+        return Conflict(
+            _("Another service has already taken this referral."), code="referral_taken"
+        )
+    return Conflict(
+        _("This referral is no longer offered: it closed before any service took it."),
+        code="offer_closed",
+    )
+
+
+def referral_for_transition(*, user, referral_id: uuid.UUID) -> Referral:
+    """The referral a member is about to move: as ``referral_get``, except that a candidate
+    whose offer ended (another service took it a moment earlier, say) hears 409, not 404."""
+    try:
+        return referral_get(user=user, referral_id=referral_id)
+    except NotFound:
+        membership = membership_of(user)
+        if membership is not None:
+            ended = ended_offer_conflict(
+                referral_id=referral_id, organization_id=membership.organization_id
+            )
+            if ended is not None:
+                raise ended from None
+        raise
 
 
 def relation_to(*, user, referral: Referral) -> set[str]:
@@ -380,7 +425,7 @@ def referral_forward_chains(*, referrals) -> dict[uuid.UUID, list[Referral]]:
     chains: dict[uuid.UUID, list[Referral]] = {}
     root_of = {r.pk: r.pk for r in referrals if r.status == "forwarded"}
     frontier = list(root_of)
-    for _ in range(CHAIN_DEPTH):
+    for _step in range(CHAIN_DEPTH):
         if not frontier:
             break
         children = (

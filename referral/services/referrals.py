@@ -36,7 +36,7 @@ from referral.permissions import (
     referral_offers_withdraw,
 )
 from referral.selectors.access import consent_covering, membership_of, person_visible_get
-from referral.selectors.referrals import referral_reason_text
+from referral.selectors.referrals import ended_offer_conflict, referral_reason_text
 from referral.workflow import Side, next_statuses, side_for
 from services_directory.models import Organization, Service, ServiceStatus, TaskForce
 
@@ -651,6 +651,14 @@ def referral_transition(
         raise ValidationFailed(
             _("Unknown status."), errors={"to": [_("%(to)r is not a status.") % {"to": to}]}
         )
+    if actor is not None and referral.to_stage:
+        # a candidate that lost the offer while it waited for this lock: 409, as when it
+        # comes after (``referral_for_transition``)
+        ended = ended_offer_conflict(
+            referral_id=referral.pk, organization_id=_actor_organization(actor).pk
+        )
+        if ended is not None:
+            raise ended
     side = side_for(referral.status, to)
     if side is None and _is_repeat(referral=referral, actor=actor, to=to):
         # A retry of the move that already happened (its answer was lost): the same

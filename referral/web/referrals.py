@@ -20,12 +20,12 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.errors import DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from core.web import error_summary, field_messages
 from referral.models import (
     REDISCLOSURE_NOTICE,
@@ -68,8 +68,10 @@ def _referral_or_404(user, referral_id):
 
 
 def _error_text(exc: DomainError) -> str:
-    details = [f"{field}: {' '.join(map(str, m))}" for field, m in (exc.errors or {}).items()]
-    return " ".join([exc.message, *details])
+    """The refusal in the page's words: the API's messages without its field names (the
+    form around them says which field it is)."""
+    details = [" ".join(map(str, messages)) for messages in (exc.errors or {}).values()]
+    return " ".join([str(exc.message), *details])
 
 
 @require_GET
@@ -403,8 +405,11 @@ def referral_emergency_access_page(request, referral_id):
     until = timezone.localtime(access.expires_at)
     messages.warning(
         request,
-        f"Emergency access open until {until:%H:%M}: the person's identity is shown to you in "
-        "the app until then. It is audited and your organisation's admin will review it.",
+        _(
+            "Emergency access open until %(time)s: the person's identity is shown to you in "
+            "the app until then. It is audited and your organisation's admin will review it."
+        )
+        % {"time": formats.time_format(until, "H:i")},
     )
     return redirect(reverse("referral-page", kwargs={"referral_id": referral.pk}))
 
@@ -412,7 +417,13 @@ def referral_emergency_access_page(request, referral_id):
 @require_POST
 @login_required
 def referral_transition_page(request, referral_id):
-    referral = _referral_or_404(request.user, referral_id)
+    try:
+        referral = selectors.referral_for_transition(user=request.user, referral_id=referral_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except Conflict as exc:  # offered to this organisation, and taken by another meanwhile
+        messages.info(request, exc.message)
+        return redirect(reverse("referral-list-page") + "?direction=received")
     form = request.POST
     forward_to = None
     if form.get("to") == ReferralStatus.FORWARDED:
@@ -425,7 +436,7 @@ def referral_transition_page(request, referral_id):
             else None
         )
         if forward_to is None:
-            problem = "to_service: Choose the service to forward to."
+            problem = _("Choose the service to forward to.")
             return _render_referral(request, referral, problem=problem, status=400)
     try:
         services.referral_transition(
@@ -439,6 +450,11 @@ def referral_transition_page(request, referral_id):
             expected_start=_date_or_none(form.get("expected_start")),
             waitlist_position=_int_or_none(form.get("waitlist_position")),
         )
+    except Conflict as exc:
+        if exc.code in ("referral_taken", "offer_closed"):  # it went while the form was open
+            messages.info(request, exc.message)
+            return redirect(reverse("referral-list-page") + "?direction=received")
+        return _render_referral(request, referral, problem=_error_text(exc), status=exc.http_status)
     except DomainError as exc:  # nothing changed: the page as it is, and why (400, 409)
         return _render_referral(request, referral, problem=_error_text(exc), status=exc.http_status)
     messages.success(

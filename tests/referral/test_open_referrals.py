@@ -119,8 +119,30 @@ def test_the_first_to_accept_takes_it_and_the_others_stop_seeing_it(
     assert taken.json()["receiving_organization"]["name"] == "Recovery"
     assert not ReferralOffer.objects.filter(referral_id=referral_id).exists()
     # the others from now on see nothing of it
+    # a late accept by another candidate: 409, taken, and not a word more of the referral
     late = _accept(client_for(w.provider), referral_id)
-    assert late.status_code == 404  # after the claim; during it 409 (the race test)
+    assert late.status_code == 409, late.content
+    assert late.json() == {
+        "detail": "Another service has already taken this referral.",
+        "code": "referral_taken",
+        "errors": {},
+    }
+    assert Referral.objects.get(pk=referral_id).receiving_organization == w.recovery_org
+    assert ReferralEvent.objects.filter(referral_id=referral_id).count() == 2
+    # to an organisation never offered it, it is still nothing at all
+    for user in (w.far_worker, w.outsider):
+        assert _accept(client_for(user), referral_id).status_code == 404
+    # through FHIR too: a Task PATCH to accepted is a 409 OperationOutcome
+    fhir = client_for(w.provider).patch(
+        f"/fhir/Task/{referral_id}", {"status": "accepted"}, format="json"
+    )
+    assert fhir.status_code == 409 and fhir.json()["resourceType"] == "OperationOutcome"
+    # on the page, the candidate is sent back to their inbox, told why
+    client.force_login(w.third_worker)
+    page = client.post(f"/referrals/{referral_id}/transition/", {"to": "accepted"}, follow=True)
+    assert page.redirect_chain == [("/referrals/?direction=received", 302)]
+    assert "Another service has already taken this referral." in page.content.decode()
+    assert ReferralEvent.objects.filter(referral_id=referral_id).count() == 2
     for user in (w.provider, w.third_worker):
         other = client_for(user)
         assert referral_id not in _listed(other)
@@ -212,6 +234,8 @@ def test_unclaimed_it_expires_after_the_shortest_sla_to_the_board(client_for, st
     assert [item.target_id for item in board.items] == [referral_id]
     # the candidates no longer see it; the sender does, expired
     assert referral_id not in _listed(client_for(w.provider))
+    late = _accept(client_for(w.provider), referral_id)
+    assert (late.status_code, late.json()["code"]) == (409, "offer_closed")
     assert client_for(w.officer).get(f"/api/v1/referrals/{referral_id}/").json()["status"] == (
         "expired"
     )
@@ -249,11 +273,15 @@ def test_a_race_to_take_it_gives_exactly_one_receiver(client_for, stage_world, p
     clients = [client_for(u) for u in (w.provider, w.recovery_worker, w.third_worker)]
     barrier = threading.Barrier(len(clients))
     answers: list[int] = []
+    codes: list[str] = []
 
     def take(client):
         try:
             barrier.wait()
-            answers.append(_accept(client, referral_id).status_code)
+            answer = _accept(client, referral_id)
+            answers.append(answer.status_code)
+            if answer.status_code == 409:
+                codes.append(answer.json()["code"])
         finally:
             connection.close()
 
@@ -262,7 +290,10 @@ def test_a_race_to_take_it_gives_exactly_one_receiver(client_for, stage_world, p
         t.start()
     for t in threads:
         t.join()
+    # whichever side of the winner's commit a loser lands on (waiting for the row lock, or
+    # after its grants went), it hears 409, taken
     assert sorted(answers) == [200, 409, 409]
+    assert codes == ["referral_taken", "referral_taken"]
     referral = Referral.objects.get(pk=referral_id)
     assert ReferralEvent.objects.filter(referral=referral, to_status="accepted").count() == 1
     assert not ReferralOffer.objects.filter(referral=referral).exists()
