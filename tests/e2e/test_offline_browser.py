@@ -251,3 +251,53 @@ def test_the_volunteer_logs_a_contact_and_referrals_offline_and_each_arrives_onc
     assert not browser.find_elements(By.ID, "contact-form")
     assert "Lobo" not in browser.page_source
     _network(browser, offline=False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_referral_the_service_no_longer_takes_is_kept_apart_in_plain_words(
+    browser, live_server, world
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from services_directory.models import Service
+
+    red_cross = OrganizationFactory(name="Red Cross", kind=OrganizationKind.RED_CROSS)
+    TaskForceFactory(organizations=[red_cross, world.clinic])
+    volunteer = member(organization=red_cross, role=Role.VOLUNTEER, username="volunteer-t")
+    person_create_for(volunteer, display_name="Lobo")
+    set_size(browser, 360, 740)
+    sign_in(browser, live_server.url, volunteer.username, "/referrals/new/")
+    browser.execute_async_script(
+        "navigator.serviceWorker.ready.then(() => arguments[arguments.length - 1](true))"
+    )
+    browser.get(f"{live_server.url}/referrals/new/")
+    wait_for_page(browser, "/referrals/new/")
+    _until(
+        browser,
+        lambda: "/referrals/new/" in _storage(browser)["caches"],
+        "the service worker did not keep the referral page",
+    )
+    # offline, the volunteer refers Lobo to the treatment service
+    _network(browser, offline=True)
+    browser.get(f"{live_server.url}/referrals/new/")
+    wait_for_page(browser, "/referrals/new/")
+    Select(browser.find_element(By.ID, "n-person")).select_by_visible_text("Lobo")
+    Select(browser.find_element(By.ID, "n-service")).select_by_value(str(world.treatment.pk))
+    browser.find_element(By.CSS_SELECTOR, "label[for='n-pathway-active_outreach']").click()
+    browser.find_element(By.XPATH, "//main//button[normalize-space()='Continue']").click()
+    status = browser.find_element(By.ID, "rq-status")
+    _until(browser, lambda: "1 referral waiting" in status.text, "not queued")
+    # meanwhile the service stops taking referrals; back online, the API refuses it
+    Service.objects.filter(pk=world.treatment.pk).update(accepting_referrals=False)
+    _network(browser, offline=False)
+    problems = browser.find_element(By.ID, "rq-problem-list")
+    _until(browser, lambda: problems.text.strip() != "", "the refusal was not shown")
+    assert _queued(browser, "referrals") == []  # out of the queue: nothing retries it
+    text = problems.text
+    # the page's words: the service and person by name, the field by its label
+    assert world.treatment.name in text and "Lobo" in text, text
+    assert "To: Not accepting referrals." in text, text
+    assert "to_service" not in text and str(world.treatment.pk) not in text, text
+    assert Referral.objects.count() == 0
+    check_page(browser)
