@@ -97,6 +97,17 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _not_inside_a_worker():
+    """A real Celery worker that an earlier test started in this process marks the whole
+    process as a worker ("never call result.get() within a task"), and an eager task's
+    ``.delay().get()`` in a later test then raises. Each test starts outside any worker."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
 @pytest.fixture
 def world(db):
     """A small task force: see ``tests.factories.care_world``."""
