@@ -166,7 +166,7 @@ def referral_offers_withdraw(*, referral: Referral, keep) -> None:
     EndedOffer.objects.bulk_create(
         [
             EndedOffer(referral=referral, organization_id=o, taken=keep is not None, ended_at=now)
-            for o in sorted(losers, key=str)
+            for o in losers
         ],
         ignore_conflicts=True,
     )

@@ -186,7 +186,12 @@ def referral_get(*, user, referral_id: uuid.UUID) -> Referral:
     return referral
 
 
-def ended_offer_conflict(*, referral_id, organization_id) -> Conflict | None:
+class OfferEnded(Conflict):
+    """409 to a candidate whose offer of a stage referral ended: ``referral_taken`` or
+    ``offer_closed``."""
+
+
+def ended_offer_conflict(*, referral_id, organization_id) -> OfferEnded | None:
     """The answer to an organisation that was offered this referral (addressed to its
     stage) and lost the offer: 409, another service took it or it closed first. Nothing
     else of the referral is said; to anyone else it stays a 404."""
@@ -198,10 +203,10 @@ def ended_offer_conflict(*, referral_id, organization_id) -> Conflict | None:
     if taken is None:
         return None
     if taken:
-        return Conflict(
+        return OfferEnded(
             _("Another service has already taken this referral."), code="referral_taken"
         )
-    return Conflict(
+    return OfferEnded(
         _("This referral is no longer offered: it closed before any service took it."),
         code="offer_closed",
     )

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.errors import Conflict, DomainError, NotFound
+from core.errors import DomainError, NotFound
 from core.web import error_summary, field_messages
 from referral.models import (
     REDISCLOSURE_NOTICE,
@@ -414,6 +414,11 @@ def referral_emergency_access_page(request, referral_id):
     return redirect(reverse("referral-page", kwargs={"referral_id": referral.pk}))
 
 
+def _back_to_inbox(request, exc: DomainError):
+    messages.info(request, exc.message)
+    return redirect(reverse("referral-list-page") + "?direction=received")
+
+
 @require_POST
 @login_required
 def referral_transition_page(request, referral_id):
@@ -421,9 +426,8 @@ def referral_transition_page(request, referral_id):
         referral = selectors.referral_for_transition(user=request.user, referral_id=referral_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    except Conflict as exc:  # offered to this organisation, and taken by another meanwhile
-        messages.info(request, exc.message)
-        return redirect(reverse("referral-list-page") + "?direction=received")
+    except selectors.OfferEnded as exc:  # offered to us, taken by another meanwhile
+        return _back_to_inbox(request, exc)
     form = request.POST
     forward_to = None
     if form.get("to") == ReferralStatus.FORWARDED:
@@ -450,11 +454,8 @@ def referral_transition_page(request, referral_id):
             expected_start=_date_or_none(form.get("expected_start")),
             waitlist_position=_int_or_none(form.get("waitlist_position")),
         )
-    except Conflict as exc:
-        if exc.code in ("referral_taken", "offer_closed"):  # it went while the form was open
-            messages.info(request, exc.message)
-            return redirect(reverse("referral-list-page") + "?direction=received")
-        return _render_referral(request, referral, problem=_error_text(exc), status=exc.http_status)
+    except selectors.OfferEnded as exc:  # it went while the form was open
+        return _back_to_inbox(request, exc)
     except DomainError as exc:  # nothing changed: the page as it is, and why (400, 409)
         return _render_referral(request, referral, problem=_error_text(exc), status=exc.http_status)
     messages.success(
